@@ -1,0 +1,72 @@
+"""Principle-conditioned judging and reward modeling.
+
+Rank or score responses under a one-line principle with a generative judge (transformers, vLLM,
+any OpenAI-compatible server) or a distilled reward head; benchmark judges; label datasets for RL.
+
+>>> import judge
+>>> judge.resolve_principle("correct-then-concise").category
+'style'
+"""
+
+from __future__ import annotations
+
+from judge._version import __version__
+from judge.backends import ScoringBackend, TextBackend, load_backend
+from judge.backends.scripted import ScriptedBackend
+from judge.core import Judge
+from judge.errors import (
+    ArtifactError,
+    AssetsNotFound,
+    BackendError,
+    BackendRequestError,
+    BackendUnavailable,
+    BenchmarkError,
+    CapabilityError,
+    ConfigError,
+    InputError,
+    JudgeError,
+    MissingDependency,
+    PrincipleError,
+    TemplateError,
+)
+from judge.items import RankItem
+from judge.parse import ParsedVerdict, parse_verdict
+from judge.principles import Principle, PrincipleLibrary, default_library, resolve_principle
+from judge.templates import PromptTemplate, load_template
+from judge.types import ChatMessage, Generation, GenerationRequest, Judgment, Sampling
+
+__all__ = [
+    "ArtifactError",
+    "AssetsNotFound",
+    "BackendError",
+    "BackendRequestError",
+    "BackendUnavailable",
+    "BenchmarkError",
+    "CapabilityError",
+    "ChatMessage",
+    "ConfigError",
+    "Generation",
+    "GenerationRequest",
+    "InputError",
+    "Judge",
+    "JudgeError",
+    "Judgment",
+    "MissingDependency",
+    "ParsedVerdict",
+    "Principle",
+    "PrincipleError",
+    "PrincipleLibrary",
+    "PromptTemplate",
+    "RankItem",
+    "Sampling",
+    "ScoringBackend",
+    "ScriptedBackend",
+    "TemplateError",
+    "TextBackend",
+    "__version__",
+    "default_library",
+    "load_backend",
+    "load_template",
+    "parse_verdict",
+    "resolve_principle",
+]

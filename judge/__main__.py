@@ -1,0 +1,10 @@
+"""``python -m judge``."""
+
+from __future__ import annotations
+
+import sys
+
+from judge.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""JSONL reading and appending with line numbers, for CLI input and crash-safe outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from judge.errors import InputError
+
+
+def read_jsonl(path: str | Path | None) -> Iterator[tuple[int, dict[str, Any] | InputError]]:
+    """Yield ``(line_number, row)`` for each non-blank line; a bad line yields an InputError.
+
+    ``path`` of None or ``"-"`` reads standard input. Errors are yielded, not raised, so a caller
+    can report a bad row and go on with the rest of the file.
+    """
+    name = "<stdin>" if path in (None, "-") else str(path)
+    if name != "<stdin>" and not Path(name).is_file():
+        raise InputError("file does not exist", path=name)
+    stream: IO[str] = sys.stdin if name == "<stdin>" else open(name, encoding="utf-8")  # noqa: SIM115
+    try:
+        for lineno, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield lineno, InputError(f"not valid JSON ({exc.msg} at column {exc.colno})",
+                                         path=name, line=lineno)
+                continue
+            if not isinstance(row, dict):
+                yield lineno, InputError(f"expected a JSON object, got {type(row).__name__}",
+                                         path=name, line=lineno)
+                continue
+            yield lineno, row
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+
+
+class JsonlAppender:
+    """Append JSON rows durably: each row is one write of one line, flushed and fsynced.
+
+    A crash can at worst leave a partial last line, which :func:`read_complete_rows` ignores.
+    """
+
+    def __init__(self, path: str | Path | None, *, fsync: bool = True) -> None:
+        self.path = None if path in (None, "-") else Path(str(path))
+        self._fsync = fsync and self.path is not None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _trim_partial_line(self.path)
+        self._fh: IO[str] = sys.stdout if self.path is None else open(  # noqa: SIM115
+            self.path, "a", encoding="utf-8")
+
+    def write(self, row: dict[str, Any]) -> None:
+        """Append one row."""
+        self._fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self._fh.flush()
+        if self._fsync:
+            os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        """Close the file (standard output is left open)."""
+        if self._fh is not sys.stdout:
+            self._fh.close()
+
+    def __enter__(self) -> JsonlAppender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _trim_partial_line(path: Path) -> None:
+    """Drop a trailing partial line left by a crash mid-write."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    data = path.read_bytes()
+    if data.endswith(b"\n"):
+        return
+    cut = data.rfind(b"\n") + 1
+    with open(path, "r+b") as fh:
+        fh.truncate(cut)
+
+
+def read_complete_rows(path: str | Path) -> list[dict[str, Any]]:
+    """All complete JSON rows of a file written by :class:`JsonlAppender` (partial tail skipped)."""
+    p = Path(path)
+    if not p.is_file():
+        return []
+    rows = []
+    for line in p.read_text(encoding="utf-8").splitlines(keepends=True):
+        if not line.endswith("\n"):
+            break
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            rows.append(value)
+    return rows
