@@ -108,7 +108,8 @@ def _explain(path: Path, model: type[BaseModel], data: dict[str, object]) -> Pri
     try:
         model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        err = errors[0]  # an unknown field explains a "missing" one: report it first
         field = ".".join(str(p) for p in err["loc"]) or "(file)"
         if err["type"] == "extra_forbidden":
             guess = difflib.get_close_matches(str(err["loc"][0]), known, n=1)

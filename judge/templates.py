@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, UndefinedError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -45,7 +46,13 @@ class TemplateMeta(BaseModel):
 
 def _json_filter(value: Any, indent: int | None = 2) -> str:
     """Encode a value as JSON text, keeping non-ASCII readable."""
-    return json.dumps(value, ensure_ascii=False, indent=indent)
+
+    def undefined(obj: Any) -> Any:
+        if isinstance(obj, Undefined):
+            obj._fail_with_undefined_error()  # raises UndefinedError naming the variable
+        raise TypeError(f"cannot put a {type(obj).__name__} into a prompt as JSON")
+
+    return json.dumps(value, ensure_ascii=False, indent=indent, default=undefined)
 
 
 def _environment(folder: Path) -> SandboxedEnvironment:
@@ -87,6 +94,10 @@ class PromptTemplate:
             except UndefinedError as exc:
                 raise TemplateError(
                     f"{self.folder / fname}: missing variable ({exc.message}); pass it to render()"
+                ) from None
+            except SecurityError as exc:
+                raise TemplateError(
+                    f"{self.folder / fname}: the sandbox blocked an unsafe operation ({exc})"
                 ) from None
             except TemplateSyntaxError as exc:  # pragma: no cover - caught at load
                 raise TemplateError(f"{self.folder / fname}:{exc.lineno}: {exc.message}") from None

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Create .venv and install the package with everything the tests need (idempotent).
+# torch is pinned by constraints.txt so the CPU build is used; vllm is never installed here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    "$PY" -m venv .venv
+fi
+STAMP=.venv/.installed-$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
+if [ ! -f "$STAMP" ]; then
+    .venv/bin/python -m pip install -q -U pip
+    .venv/bin/python -m pip install -q -c constraints.txt -e ".[dev]"
+    rm -f .venv/.installed-*
+    touch "$STAMP"
+fi
