@@ -69,7 +69,7 @@ class Judge:
         >>> from judge.backends.scripted import ScriptedBackend
         >>> j = Judge(ScriptedBackend(['{"score": 4}']), principle="Prefer concise answers.")
         >>> j.score_one(prompt="2+2?", response="4").scores
-        {'0': 4}
+        {'0': 4.0}
     """
 
     def __init__(
