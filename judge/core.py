@@ -252,7 +252,7 @@ class Judge:
         parsed = [self._parse_one(run, gen, tpl) for run, gen in zip(runs, gens, strict=True)]
         principle = self.principle_for(item)
         raw: str | list[str] = gens[0].text if len(gens) == 1 else [g.text for g in gens]
-        base = {
+        base: dict[str, Any] = {
             "mode": mode, "ids": list(item.responses), "raw": raw,
             "scale": (float(tpl.meta.scale[0]), float(tpl.meta.scale[1])), "item_id": item.id,
             "runs": len(runs),
@@ -310,7 +310,7 @@ def _aggregate(parsed: list[tuple[str, ParsedVerdict | None, Generation, _Run]],
     problems: list[str] = []
     flags: list[str] = []
     reasoning_parts: list[str] = []
-    for n, (status, verdict, gen, _run) in enumerate(parsed):
+    for n, (_status, verdict, gen, _run) in enumerate(parsed):
         prefix = f"run {n + 1}: " if len(parsed) > 1 else ""
         if verdict is None:
             problems.append(f"{prefix}backend error: {gen.error}")

@@ -302,12 +302,11 @@ def _read_listwise(fields: dict[str, Any], ids: list[str], scale: tuple[float, f
             return _done(notes, scores=scores, ranking=None, score_spans=spans,
                          flags=["ranking_missing"])
         notes.append("ranking derived from distinct scores")
-        ranking = sorted(ids, key=lambda i: -scores[i])
-        return _done(notes, scores=scores, ranking=ranking, score_spans=spans)
+        derived = sorted(ids, key=lambda i: -scores[i])
+        return _done(notes, scores=scores, ranking=derived, score_spans=spans)
     ranking, err = _ranking(ranking_node, ids)
-    if err:
-        return _unparsed(None, err)
-    assert ranking is not None
+    if err or ranking is None:
+        return _unparsed(None, err or "'best-to-worst' is malformed")
     conflicts = [(a, b) for n, a in enumerate(ranking) for b in ranking[n + 1:]
                  if scores[a] < scores[b]]
     result = _done(notes, scores=scores, ranking=ranking, score_spans=spans, flags=flags)

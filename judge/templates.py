@@ -102,7 +102,7 @@ class PromptTemplate:
             except TemplateSyntaxError as exc:  # pragma: no cover - caught at load
                 raise TemplateError(f"{self.folder / fname}:{exc.lineno}: {exc.message}") from None
             if text.strip():
-                messages.append(ChatMessage(role=role, content=text.strip("\n")))  # type: ignore[arg-type]
+                messages.append(ChatMessage(role=role, content=text.strip("\n")))
         return messages
 
 
