@@ -272,7 +272,15 @@ class Judge:
                                 scale=tpl.meta.scale)
         if gen.finish_reason == "length":
             verdict.flags.append("truncated")
-            if verdict.status == "unparsed":
+            tail = gen.text[verdict.verdict_span[1]:] if verdict.verdict_span else ""
+            if verdict.status != "unparsed" and tail.strip(" \t\r\n`"):
+                # the judge kept writing after this object and was cut off: what we found may be
+                # a quoted or draft verdict rather than its final word
+                verdict = ParsedVerdict(
+                    status="unparsed", reasoning=verdict.reasoning, flags=verdict.flags,
+                    problems=["cut off by the token limit while still writing after a "
+                              "verdict-like object; it is not trusted as the final verdict"])
+            elif verdict.status == "unparsed":
                 verdict.problems.append("the answer was cut off by the token limit "
                                         f"(max_tokens={self.sampling.max_tokens})")
         return verdict.status, verdict, gen, run

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _BARE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 _LITERALS: tuple[tuple[str, Any, str | None], ...] = (
     ("true", True, None), ("false", False, None), ("null", None, None),
@@ -26,7 +26,15 @@ _MAX_DEPTH = 64
 
 
 class JSONFail(Exception):
-    """The text at this position is not (repairable) JSON."""
+    """The text at this position is not (repairable) JSON.
+
+    Attributes:
+        at_end: the text ran out before the value closed (a truncated value, not a malformed one).
+    """
+
+    def __init__(self, message: str, *, at_end: bool = False) -> None:
+        super().__init__(message)
+        self.at_end = at_end
 
 
 @dataclass
@@ -100,7 +108,7 @@ def _skip_ws(st: _State) -> None:
 def _peek(st: _State) -> str:
     _skip_ws(st)
     if st.pos >= len(st.text):
-        raise JSONFail("unexpected end of text")
+        raise JSONFail("unexpected end of text", at_end=True)
     return st.text[st.pos]
 
 
@@ -117,7 +125,10 @@ def _value(st: _State) -> Any:
         start = st.pos
         st.pos = m.end()
         raw = m.group()
-        number: float = float(raw) if any(ch in raw for ch in ".eE") else int(raw)
+        try:
+            number: float = float(raw) if any(ch in raw for ch in ".eE") else int(raw)
+        except ValueError:  # more digits than int() accepts: not a usable score anyway
+            number = float("inf")
         return Leaf(number, start, st.pos)
     for word, val, repair in _LITERALS:
         if st.text.startswith(word, st.pos):
@@ -209,11 +220,11 @@ def _string(st: _State) -> Leaf:
     out: list[str] = ['"']
     while True:
         if i >= len(text):
-            raise JSONFail("unterminated string")
+            raise JSONFail("unterminated string", at_end=True)
         ch = text[i]
         if ch == "\\":
             if i + 1 >= len(text):
-                raise JSONFail("unterminated string")
+                raise JSONFail("unterminated string", at_end=True)
             nxt = text[i + 1]
             out.append("'" if nxt == "'" else "\\" + nxt)
             i += 2

@@ -39,8 +39,9 @@ ParseStatus = Literal["ok", "repaired", "unparsed"]
 _OPEN_THINK = re.compile(r"<(think|thinking)>", re.IGNORECASE)
 _CLOSE_THINK = re.compile(r"</(think|thinking)>", re.IGNORECASE)
 _FENCE = re.compile(r"^\s*```[a-zA-Z]*\s*$|^\s*```\s*$")
-_VERDICT_HINT = re.compile(r"['\"]?(scores?|best[\s_-]*to[\s_-]*wors[te]|better)['\"]?\s*:",
-                           re.IGNORECASE)
+_VERDICT_KEY = re.compile(r"['\"]?(scores?|best[\s_-]*to[\s_-]*wors[te]?|better|winner)\b",
+                          re.IGNORECASE)
+_PARTIAL_KEY = re.compile(r"['\"]?[A-Za-z_-]*")
 
 # normalised key -> canonical key
 _KEYS = {
@@ -64,6 +65,8 @@ class ParsedVerdict:
     flags: list[str] = field(default_factory=list)
     score_spans: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Character span of each score literal in the raw text (for logprob scoring)."""
+    verdict_span: tuple[int, int] | None = None
+    """Character span of the verdict object in the raw text."""
 
 
 def _norm_key(key: str) -> str:
@@ -80,7 +83,7 @@ def split_thinking(text: str) -> tuple[str | None, int, str | None]:
     >>> split_thinking("<think>hmm</think>{}")
     ('hmm', 18, None)
     """
-    closes = list(_CLOSE_THINK.finditer(text))
+    closes = [m for m in _CLOSE_THINK.finditer(text) if not _inside_quotes(text, m.start())]
     opening = _OPEN_THINK.search(text)
     if not closes:
         if opening:
@@ -93,21 +96,41 @@ def split_thinking(text: str) -> tuple[str | None, int, str | None]:
     return reasoning or None, last.end(), None
 
 
-def _candidates(text: str, start: int) -> list[tuple[Obj, set[str]]]:
+def _inside_quotes(text: str, pos: int) -> bool:
+    """Whether ``pos`` sits inside a double-quoted span on its line (a quoted ``</think>``,
+    e.g. the judge citing a response that tries to close the thinking block)."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    segment = _OPEN_THINK.split(text[line_start:pos])[-1]
+    quotes = len(re.findall(r'(?<!\\)["\u201c\u201d]', segment))
+    return quotes % 2 == 1
+
+
+def _candidates(text: str, start: int) -> tuple[list[tuple[Obj, set[str]]], list[int]]:
+    """Complete objects after ``start`` (outermost only), and starts of objects cut off by the
+    end of the text."""
     found: list[tuple[Obj, set[str]]] = []
+    cut_off: list[int] = []
     last_end = start
     i = text.find("{", start)
     while i != -1:
         if i >= last_end:
             try:
                 obj, repairs = parse_object_at(text, i)
-            except JSONFail:
-                pass
+            except JSONFail as exc:
+                if exc.at_end:
+                    cut_off.append(i)
             else:
                 found.append((obj, repairs))
                 last_end = obj.end
         i = text.find("{", max(i + 1, last_end))
-    return found
+    return found, cut_off
+
+
+def _could_be_verdict(fragment: str) -> bool:
+    """Whether an object cut off by the end of the text may have been a verdict."""
+    body = fragment[1:].strip()
+    return (not body or bool(_PARTIAL_KEY.fullmatch(body))
+            or bool(_VERDICT_KEY.search(body)))
 
 
 def _is_verdict(obj: Obj) -> bool:
@@ -157,17 +180,19 @@ def _parse(text: str, ids: list[str], answer: Answer, scale: tuple[float, float]
     reasoning, start, think_problem = split_thinking(text)
     if think_problem:
         return _unparsed(reasoning, think_problem, flags=["unclosed_thinking"])
-    verdicts = [(o, r) for o, r in _candidates(text, start) if _is_verdict(o)]
-    if not verdicts:
-        if _VERDICT_HINT.search(text, start):
-            return _unparsed(reasoning, "verdict JSON is incomplete (truncated or malformed)",
-                             flags=["truncated_json"])
-        return _unparsed(reasoning, "no verdict JSON found after the thinking")
-    obj, repairs = verdicts[-1]
-    tail = text[obj.end:]
-    if "{" in tail and _VERDICT_HINT.search(tail):
-        return _unparsed(reasoning, "a later verdict JSON is incomplete (truncated or malformed)",
+    objects, cut_off = _candidates(text, start)
+    verdicts = [(o, r) for o, r in objects if _is_verdict(o)]
+    last_end = verdicts[-1][0].end if verdicts else start
+    if any(_could_be_verdict(text[i:]) for i in cut_off if i >= last_end):
+        what = "a later verdict JSON" if verdicts else "the verdict JSON"
+        return _unparsed(reasoning, f"{what} is cut off before it closes (truncated output)",
                          flags=["truncated_json"])
+    if not verdicts:
+        nested = any(_VERDICT_KEY.search(text[o.start:o.end]) for o, _ in objects)
+        return _unparsed(reasoning, "no verdict JSON found after the thinking" +
+                         (" (verdict keys appear only nested inside another object)"
+                          if nested else ""))
+    obj, repairs = verdicts[-1]
     notes = sorted(repairs)
     around = _surroundings(text, start, obj)
     if around:
@@ -176,12 +201,14 @@ def _parse(text: str, ids: list[str], answer: Answer, scale: tuple[float, float]
         reasoning = _inline_reasoning(obj)
     result = _read(obj, ids, answer, scale, notes)
     result.reasoning = reasoning
+    result.verdict_span = (obj.start, obj.end)
     return result
 
 
 def _inline_reasoning(obj: Obj) -> str | None:
     for key, value in obj.pairs:
-        if _norm_key(key) in {"reasoning", "rationale", "explanation", "thoughts", "analysis"}:
+        if _norm_key(key) in {"reasoning", "reason", "rationale", "explanation", "thoughts",
+                              "analysis"}:
             if isinstance(value, Leaf) and isinstance(value.value, str):
                 return value.value
     return None
@@ -211,7 +238,7 @@ def _number(leaf: Any, where: str, scale: tuple[float, float], notes: list[str]
             value = float(value.strip()) if value.strip() else None
         except ValueError:
             value = None
-        if value is None or not re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", leaf.value):
+        if value is None or not re.fullmatch(r"\s*-?[0-9]+(\.[0-9]+)?\s*", leaf.value):
             return None, f"{where} is not a number ({leaf.value!r})"
         notes.append(f"{where} given as a string")
         value = int(value) if float(value).is_integer() and "." not in leaf.value else value
@@ -240,6 +267,8 @@ def _done(notes: list[str], **kw: Any) -> ParsedVerdict:
 
 def _read_score(fields: dict[str, Any], ids: list[str], scale: tuple[float, float],
                 notes: list[str]) -> ParsedVerdict:
+    if len(ids) != 1:
+        return _unparsed(None, f"a single-score answer cannot score {len(ids)} responses")
     leaf = fields.get("score")
     if leaf is None and isinstance(fields.get("scores"), Obj):
         # a listwise-shaped answer for one response is acceptable when keyed by its id
