@@ -1,0 +1,207 @@
+"""Run a judge over a suite, writing one record per list as it finishes; resumable.
+
+A run directory holds:
+
+- ``run.json``: the manifest (suite name and version, judge backend, model, template and its
+  hash, seed, permutations, sampling, package version, dates, counts);
+- ``records.jsonl``: one row per judged list, appended durably. Each row's ``key`` is a hash of
+  the item's content and the judge configuration, so a killed run started again with the same
+  command skips what is done and judges the rest, with nothing lost or duplicated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from judge._version import __version__
+from judge.backends.base import ScoringBackend
+from judge.bench.items import BenchItem
+from judge.bench.suites import Suite
+from judge.core import Judge
+from judge.errors import BenchmarkError
+from judge.hashing import json_hash
+from judge.jsonl import JsonlAppender, read_complete_rows
+from judge.types import Judgment
+
+SCHEMA_VERSION = 1
+MANIFEST = "run.json"
+RECORDS = "records.jsonl"
+
+
+@dataclass
+class RunResult:
+    """What one call of :func:`run_suite` did."""
+
+    out_dir: Path
+    planned: int
+    """Lists in this run (the suite, or the ``limit`` spread over it)."""
+    already_done: int
+    """Lists found complete in the directory and skipped."""
+    judged: int = 0
+    """Lists judged by this call."""
+    counts: Counter[str] = field(default_factory=Counter)
+    """Statuses of every record in the run (old and new)."""
+
+
+def now() -> str:
+    """The current UTC time as ISO 8601, to the second."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def judge_config(judge: Judge) -> dict[str, Any]:
+    """Everything about the judge that changes its verdicts (part of each record's key)."""
+    direct = isinstance(judge.backend, ScoringBackend)
+    tpl = None if direct else judge.template_for("listwise")
+    return {
+        "backend": judge.backend.name, "model": judge.backend.model,
+        "template": tpl.name if tpl else None, "template_hash": tpl.hash if tpl else None,
+        "seed": judge.seed, "permutations": judge.permutations, "shuffle": judge.shuffle,
+        "structured": judge.structured,
+        "sampling": None if direct else judge.sampling.model_dump(mode="json"),
+    }
+
+
+def select(items: Sequence[BenchItem], limit: int | None) -> list[BenchItem]:
+    """All items, or ``limit`` of them spread evenly over the suite (deterministic)."""
+    n = len(items)
+    if limit is None or limit >= n:
+        return list(items)
+    if limit < 1:
+        raise BenchmarkError(f"--limit must be at least 1, got {limit}")
+    return [items[(i * n) // limit] for i in range(limit)]
+
+
+def _write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_manifest(out_dir: str | Path) -> dict[str, Any]:
+    """The manifest of a run directory.
+
+    Raises:
+        BenchmarkError: no ``run.json`` there, or it is not valid JSON.
+    """
+    path = Path(out_dir) / MANIFEST
+    if not path.is_file():
+        raise BenchmarkError(f"{out_dir}: not a bench run directory (no {MANIFEST}); create one "
+                             "with `judge bench run SUITE --out DIR`")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise BenchmarkError(f"{path}: not valid JSON ({exc.msg})") from None
+    if not isinstance(data, dict) or "judge_config_hash" not in data:
+        raise BenchmarkError(f"{path}: not a bench run manifest")
+    return data
+
+
+def load_records(out_dir: str | Path, manifest: dict[str, Any] | None = None
+                 ) -> list[dict[str, Any]]:
+    """The run's complete records for its judge configuration, one per key."""
+    manifest = manifest or read_manifest(out_dir)
+    seen: set[str] = set()
+    out = []
+    for row in read_complete_rows(Path(out_dir) / RECORDS):
+        key = row.get("key")
+        if row.get("config") != manifest["judge_config_hash"] or key in seen:
+            continue
+        seen.add(str(key))
+        out.append(row)
+    return out
+
+
+def _record(key: str, config_hash: str, item: BenchItem, j: Judgment,
+            direct: bool) -> dict[str, Any]:
+    return {
+        "key": key, "config": config_hash, "item_id": item.id, "item_hash": item.content_hash(),
+        "category": item.category, "domain": item.domain,
+        "principle_name": item.principle_name(), "gold": item.gold(),
+        "status": j.status, "scores": j.scores, "ranking": j.ranking, "direct": direct,
+        "judgment": j.model_dump(mode="json", exclude={"status", "scores", "ranking"}),
+    }
+
+
+def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: int = 16,
+              limit: int | None = None, progress: Callable[[int], None] | None = None
+              ) -> RunResult:
+    """Judge every list of ``suite`` not yet in ``out_dir``.
+
+    Args:
+        suite: the built suite.
+        judge: the judge (its configuration is recorded and keys the records).
+        out_dir: the run directory (created; an existing one is resumed).
+        chunk_size: lists sent to :meth:`Judge.rank` at once.
+        limit: judge only this many lists, spread evenly over the suite.
+        progress: called with the number of lists just finished (for a progress bar).
+
+    Raises:
+        BenchmarkError: ``out_dir`` holds a run of another suite version or judge configuration.
+    """
+    if chunk_size < 1:
+        raise BenchmarkError(f"chunk size must be at least 1, got {chunk_size}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    config = judge_config(judge)
+    config_hash = json_hash(config)
+    manifest_path = out / MANIFEST
+    manifest: dict[str, Any] = {}
+    if manifest_path.is_file():
+        manifest = read_manifest(out)
+        _check_same_run(out, manifest, suite, config, config_hash)
+    items = select(suite.items, limit)
+    keys = {it.id: json_hash({"item": it.content_hash(), "judge": config_hash}) for it in items}
+    done = {str(r["key"]) for r in load_records(out, {"judge_config_hash": config_hash})}
+    pending = [it for it in items if keys[it.id] not in done]
+    result = RunResult(out, planned=len(items), already_done=len(items) - len(pending))
+    manifest.update({
+        "schema_version": SCHEMA_VERSION, "suite": suite.name, "suite_version": suite.version,
+        "suite_builder": suite.builder, "suite_source": suite.source,
+        "suite_lists": len(suite.items), "planned": len(items), "limit": limit,
+        "judge": config, "judge_config_hash": config_hash, "package_version": __version__,
+        "status": "running", "updated": now(),
+    })
+    manifest.setdefault("created", manifest["updated"])
+    _write_manifest(manifest_path, manifest)
+    direct = config["template"] is None
+    with JsonlAppender(out / RECORDS) as appender:
+        for start in range(0, len(pending), chunk_size):
+            chunk = pending[start:start + chunk_size]
+
+            def finished(i: int, j: Judgment, chunk: list[BenchItem] = chunk) -> None:
+                item = chunk[i]
+                appender.write(_record(keys[item.id], config_hash, item, j, direct))
+                result.judged += 1
+                if progress:
+                    progress(1)
+
+            judge.rank([it.to_rank_item() for it in chunk], on_judgment=finished)
+    wanted = set(keys.values())
+    records = [r for r in load_records(out, manifest) if r["key"] in wanted]
+    result.counts = Counter(str(r["status"]) for r in records)
+    manifest.update({"status": "complete" if len(records) == len(items) else "incomplete",
+                     "counts": dict(result.counts), "judged": len(records), "updated": now()})
+    _write_manifest(manifest_path, manifest)
+    return result
+
+
+def _check_same_run(out: Path, manifest: dict[str, Any], suite: Suite,
+                    config: dict[str, Any], config_hash: str) -> None:
+    problems = []
+    if manifest.get("suite_version") != suite.version:
+        problems.append(f"suite '{manifest.get('suite')}' version "
+                        f"{manifest.get('suite_version')} (now '{suite.name}' {suite.version})")
+    if manifest.get("judge_config_hash") != config_hash:
+        old = manifest.get("judge", {})
+        changed = sorted(k for k in set(old) | set(config) if old.get(k) != config.get(k))
+        problems.append(f"another judge configuration (differs in: {', '.join(changed)})")
+    if problems:
+        raise BenchmarkError(f"{out} holds a run of {'; '.join(problems)}; resume it with the "
+                             "same suite and options, or use a new --out directory")

@@ -1,0 +1,162 @@
+"""``judge bench run|report|compare|suites``: RABench-style evaluation of a judge."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from judge.cli.common import add_judge_args, build_judge, parse_options
+
+
+def register(sub: Any) -> None:
+    """Add the ``bench`` command and its subcommands."""
+    p = sub.add_parser("bench", help="evaluate a judge on ranking suites (RABench-style)",
+                       description="Run a judge over a suite of principle-conditioned ranking "
+                                   "lists, then report accuracy, Kendall tau, NDCG, top-1, "
+                                   "score variance and unparsed rate with bootstrap CIs.")
+    bench = p.add_subparsers(dest="bench_command", required=True, metavar="SUBCOMMAND")
+
+    r = bench.add_parser("run", help="judge every list of a suite (resumable)",
+                         description="Judge a suite; records are written as lists finish, so "
+                                     "running the same command again resumes a killed run. "
+                                     "--backend oracle | oracle:reversed | oracle:noisy answers "
+                                     "from the gold labels (a sanity check).")
+    r.add_argument("suite", help="sample | rm-bench | prometheus:mt_bench|vicuna|hhh | "
+                                 "pairwise:FILE | PATH (see `judge bench suites`)")
+    r.add_argument("--out", help="run directory (default: runs/bench/SUITE/BACKEND-sSEED)")
+    r.add_argument("--data-dir", help="folder holding rm-bench/ and prometheus-eval/ "
+                                      "(default: $JUDGE_DATA_DIR or ../shared/data)")
+    r.add_argument("--limit", type=int, help="judge only N lists, spread evenly over the suite")
+    r.add_argument("--chunk-size", type=int, default=16,
+                   help="lists sent to the judge at once (default 16)")
+    r.add_argument("--no-report", action="store_true", help="do not write the report after")
+    _report_args(r)
+    add_judge_args(r)
+    r.set_defaults(func=run_cmd)
+
+    rep = bench.add_parser("report", help="write report.md/.json and plots for a run",
+                           description="Write report.md, report.json and plots/*.png into a "
+                                       "run directory.")
+    rep.add_argument("run_dir", help="a directory written by `judge bench run`")
+    _report_args(rep)
+    rep.set_defaults(func=report_cmd)
+
+    cmp_ = bench.add_parser("compare", help="several runs side by side",
+                            description="Put several runs in one table and one plot.")
+    cmp_.add_argument("run_dirs", nargs="+", help="run directories")
+    cmp_.add_argument("--out", default="bench-compare",
+                      help="output folder (default: bench-compare)")
+    _report_args(cmp_)
+    cmp_.set_defaults(func=compare_cmd)
+
+    s = bench.add_parser("suites", help="list the suites and where their data is")
+    s.add_argument("--data-dir", help="folder holding rm-bench/ and prometheus-eval/")
+    s.set_defaults(func=suites_cmd)
+
+
+def _report_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("report")
+    g.add_argument("--resamples", type=int, default=1000,
+                   help="bootstrap resamples for the 95%% intervals (default 1000; 0 = none)")
+    g.add_argument("--bootstrap-seed", type=int, default=0, help="bootstrap seed (default 0)")
+    g.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "run"
+
+
+def default_out(suite: str, backend: str, seed: int) -> Path:
+    """``runs/bench/SUITE/BACKEND-sSEED`` with path-safe names."""
+    kind, _, target = backend.partition(":")
+    name = kind + (f"-{Path(target.split('#')[-1]).name}" if target else "")
+    return Path("runs") / "bench" / _slug(Path(suite).name) / f"{_slug(name)}-s{seed}"
+
+
+def run_cmd(args: argparse.Namespace) -> int:
+    """Build the suite and the judge, run, then report."""
+    from judge.bench.oracle import oracle_backend
+    from judge.bench.runner import run_suite
+    from judge.bench.suites import load_suite
+
+    suite = load_suite(args.suite, data=args.data_dir, principle=args.principle)
+    out = Path(args.out) if args.out else default_out(args.suite, args.backend, args.seed)
+    if args.backend == "oracle" or args.backend.startswith("oracle:"):
+        mode = args.backend.partition(":")[2] or "gold"
+        args.backend = oracle_backend(suite.items, mode, **parse_options(args.backend_option))
+        args.backend_option = []
+    judge = build_judge(args)
+    print(f"suite {suite.name}: {len(suite.items)} lists (version {suite.version}); "
+          f"run directory {out}", file=sys.stderr)
+    from tqdm import tqdm
+
+    bar = None
+    try:
+        def progress(n: int) -> None:
+            if bar is not None:
+                bar.update(n)
+
+        from judge.bench.runner import select
+
+        planned = len(select(suite.items, args.limit))
+        bar = tqdm(total=planned, unit="list", file=sys.stderr, dynamic_ncols=True,
+                   disable=None)
+        result = run_suite(suite, judge, out, chunk_size=args.chunk_size, limit=args.limit,
+                           progress=progress)
+    except KeyboardInterrupt:
+        print(f"\nstopped; finished lists are saved in {out}. Run the same command to resume.",
+              file=sys.stderr)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+        judge.close()
+    counts = ", ".join(f"{k}={v}" for k, v in sorted(result.counts.items()))
+    print(f"{result.planned} lists: {result.judged} judged now, {result.already_done} done "
+          f"before; {counts}", file=sys.stderr)
+    if not args.no_report:
+        _write_and_summarise(out, args)
+    return 3 if result.counts.get("backend_error") else 0
+
+
+def _write_and_summarise(run_dir: Path, args: argparse.Namespace) -> None:
+    from judge.bench.report import fmt, write_report
+
+    files = write_report(run_dir, resamples=args.resamples, seed=args.bootstrap_seed,
+                         plots=not args.no_plots)
+    report = __import__("json").loads(files.json.read_text(encoding="utf-8"))
+    ov = report["metrics"]["default"]["overall"]
+    st = report["metrics"]["strict"]["overall"]
+    print(f"accuracy {fmt(ov['accuracy'])} · tau {fmt(ov['tau'])} · NDCG {fmt(ov['ndcg'])} · "
+          f"top-1 {fmt(ov['top1'])} · unparsed {fmt(ov['unparsed_rate'], ci=False)}% "
+          f"({ov['unparsed']} of {ov['lists']}) · strict accuracy {fmt(st['accuracy'])}")
+    print(f"report: {files.markdown}")
+
+
+def report_cmd(args: argparse.Namespace) -> int:
+    """Write the report of a run directory."""
+    _write_and_summarise(Path(args.run_dir), args)
+    return 0
+
+
+def compare_cmd(args: argparse.Namespace) -> int:
+    """Write a comparison of several runs."""
+    from judge.bench.compare import write_comparison
+
+    files = write_comparison(args.run_dirs, args.out, resamples=args.resamples,
+                             seed=args.bootstrap_seed, plots=not args.no_plots)
+    print(files.markdown.read_text(encoding="utf-8"))
+    print(f"comparison: {files.markdown}", file=sys.stderr)
+    return 0
+
+
+def suites_cmd(args: argparse.Namespace) -> int:
+    """List the named suites."""
+    from judge.bench.suites import describe_suites
+
+    for name, desc, where in describe_suites(args.data_dir):
+        print(f"{name:22} {desc}\n{'':22} {where}")
+    return 0

@@ -1,0 +1,15 @@
+"""Run the doctest examples of the pure bench modules."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+
+@pytest.mark.parametrize("name", ["judge.bench.metrics", "judge.bench.aggregate",
+                                  "judge.bench.items"])
+def test_doctests(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0
