@@ -270,6 +270,7 @@ class Judge:
             return "backend_error", None, gen, run
         verdict = parse_verdict(gen.text, ids=list(run.masked), answer=tpl.meta.answer,
                                 scale=tpl.meta.scale)
+        verdict.flags.extend(f for f in gen.flags if f not in verdict.flags)
         if gen.finish_reason == "length":
             verdict.flags.append("truncated")
             tail = gen.text[verdict.verdict_span[1]:] if verdict.verdict_span else ""

@@ -79,6 +79,8 @@ class Generation(BaseModel):
     latency_s: float = 0.0
     error: str | None = None
     """A per-item backend failure (after retries). The run goes on; the verdict is backend_error."""
+    flags: list[str] = Field(default_factory=list)
+    """What the engine did that the verdict should record (e.g. ``constrained``)."""
 
 
 class PrincipleRef(BaseModel):

@@ -1,0 +1,308 @@
+"""The transformers backend: a local causal LM with batched ``generate``.
+
+``--backend transformers:PATH`` loads any local causal LM with its own chat template. Requests
+are grouped by answer budget, sorted by prompt length and generated in left-padded batches.
+Greedy decoding is the default (batched results equal one-at-a-time results); sampling is
+seeded per request (see :mod:`judge.backends._sampling`). With a JSON schema on the request the
+answer is constrained by llguidance (:mod:`judge.backends.constrain`). Logprobs are the model's
+next-token distribution before temperature, renormalised over the tokens the grammar allows at
+that step when the answer is constrained (as vLLM reports them), so at a score position the
+top alternatives are the valid scores.
+
+Options (``-B KEY=VALUE``): ``device`` (auto|cpu|cuda|cuda:N|mps), ``dtype``
+(auto|float32|bfloat16|float16), ``batch_size`` (16), ``thinking`` (auto|on|off),
+``context_length`` (default: the model's), ``trust_remote_code``, ``attn_implementation``,
+``device_map`` (e.g. auto, for a model split over GPUs).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from judge.backends._chat import (
+    ChatRenderer,
+    PromptPlan,
+    context_length_of,
+    eos_token_ids,
+    normalise_thinking,
+)
+from judge.backends._logprobs import LogprobRecorder
+from judge.backends._options import BackendOptions, make_generation, parse_options
+from judge.backends._tokens import token_pieces
+from judge.errors import ConfigError, missing_dependency
+from judge.types import Generation, GenerationRequest, TokenLogprob, Usage
+
+log = logging.getLogger(__name__)
+
+
+class HFOptions(BackendOptions):
+    """Options of the transformers backend."""
+
+    device: str = "auto"
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    batch_size: int = Field(16, ge=1)
+    thinking: bool | Literal["auto", "on", "off"] = "auto"
+    context_length: int | None = Field(None, ge=2)
+    trust_remote_code: bool = False
+    attn_implementation: str | None = None
+    device_map: str | None = None
+
+
+def create(target: str, **options: Any) -> HFBackend:
+    """Factory for ``transformers:PATH``."""
+    if not target:
+        raise ConfigError("transformers backend needs a model: --backend transformers:PATH")
+    return HFBackend.load(target, **options)
+
+
+def _torch_and_transformers() -> tuple[Any, Any]:
+    try:
+        import torch
+        import transformers
+    except ImportError:
+        raise missing_dependency("transformers backend", "transformers", "hf") from None
+    return torch, transformers
+
+
+class HFBackend:
+    """A local causal LM behind the :class:`~judge.backends.base.TextBackend` protocol.
+
+    Args:
+        model: a loaded causal LM (``AutoModelForCausalLM``).
+        tokenizer: its tokenizer (must have a chat template).
+        name: the spec recorded in provenance.
+        model_id: the model's path or hub id.
+        batch_size: requests per ``generate`` call.
+        thinking: ``auto``, ``on`` or ``off`` (see :class:`judge.backends._chat.ChatRenderer`).
+        context_length: overrides the model's context window.
+    """
+
+    supports_logprobs = True
+
+    def __init__(self, model: Any, tokenizer: Any, *, name: str = "transformers",
+                 model_id: str | None = None, batch_size: int = 16,
+                 thinking: bool | str = "auto", context_length: int | None = None) -> None:
+        self.name = name
+        self.model = model_id
+        self.engine = model
+        self.tokenizer = tokenizer
+        self.batch_size = batch_size
+        self.eos_ids = eos_token_ids(tokenizer, getattr(model, "generation_config", None))
+        pad = tokenizer.pad_token_id
+        self.pad_id = int(pad) if pad is not None else self.eos_ids[0]
+        self.renderer = ChatRenderer(
+            tokenizer, thinking=normalise_thinking(thinking),
+            context_length=context_length or context_length_of(model.config, tokenizer))
+        self._matchers: Any = None
+        self._grammars: dict[tuple[str, str], str] = {}
+        self._texts: dict[int, str] = {}
+        self._closed = False
+        try:
+            import llguidance  # noqa: F401
+            self.supports_structured = True
+        except ImportError:
+            self.supports_structured = False
+
+    @classmethod
+    def load(cls, path: str, **options: Any) -> HFBackend:
+        """Load a model directory (or hub id) with validated options."""
+        opts = parse_options(HFOptions, "transformers", options)
+        torch, transformers = _torch_and_transformers()
+        device = opts.device
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        dtype: Any = opts.dtype
+        if dtype == "auto":
+            dtype = torch.float32 if str(device).startswith("cpu") else "auto"
+        else:
+            dtype = getattr(torch, dtype)
+        kwargs: dict[str, Any] = {"dtype": dtype, "trust_remote_code": opts.trust_remote_code}
+        if opts.attn_implementation:
+            kwargs["attn_implementation"] = opts.attn_implementation
+        if opts.device_map:
+            kwargs["device_map"] = opts.device_map
+        if not Path(path).exists() and path.startswith((".", "/", "~")):
+            raise ConfigError(f"transformers backend: model folder '{path}' does not exist")
+        try:
+            tokenizer = transformers.AutoTokenizer.from_pretrained(
+                path, trust_remote_code=opts.trust_remote_code)
+            model = transformers.AutoModelForCausalLM.from_pretrained(path, **kwargs)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"transformers backend: cannot load '{path}': {exc}") from None
+        if not opts.device_map:
+            model = model.to(device)
+        model.eval()
+        return cls(model, tokenizer, name=f"transformers:{path}", model_id=path,
+                   batch_size=opts.batch_size, thinking=opts.thinking,
+                   context_length=opts.context_length)
+
+    # ------------------------------------------------------------------ generation
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
+        """Complete every request; same length and order as ``requests``."""
+        results: list[Generation | None] = [None] * len(requests)
+        groups: dict[int, list[tuple[int, PromptPlan]]] = defaultdict(list)
+        for i, req in enumerate(requests):
+            plan = self.renderer.plan(req)
+            if plan.error:
+                results[i] = make_generation(error=plan.error, flags=plan.flags)
+            else:
+                groups[plan.max_new_tokens].append((i, plan))
+        for max_new, members in groups.items():
+            members.sort(key=lambda m: -len(m[1].ids))
+            for start in range(0, len(members), self.batch_size):
+                chunk = members[start:start + self.batch_size]
+                for (i, _), gen in zip(chunk, self._run_safely(chunk, requests, max_new),
+                                       strict=True):
+                    results[i] = gen
+        return [r if r is not None else Generation(error="internal: no result") for r in results]
+
+    def _run_safely(self, chunk: list[tuple[int, PromptPlan]],
+                    requests: Sequence[GenerationRequest], max_new: int) -> list[Generation]:
+        """Run a batch; on an engine error retry its items one by one (e.g. out of memory)."""
+        try:
+            return self._run_batch(chunk, requests, max_new)
+        except (RuntimeError, ValueError) as exc:
+            if len(chunk) == 1:
+                log.warning("generation failed: %s", exc)
+                return [Generation(error=f"transformers generate failed: {exc}")]
+            log.warning("batch of %d failed (%s); retrying one by one", len(chunk), exc)
+            return [g for item in chunk for g in self._run_safely([item], requests, max_new)]
+
+    def _run_batch(self, chunk: list[tuple[int, PromptPlan]],
+                   requests: Sequence[GenerationRequest], max_new: int) -> list[Generation]:
+        torch, transformers = _torch_and_transformers()
+        device = self.engine.device
+        width = max(len(p.ids) for _, p in chunk)
+        input_ids = torch.full((len(chunk), width), self.pad_id, dtype=torch.long)
+        attention = torch.zeros((len(chunk), width), dtype=torch.long)
+        for row, (_, plan) in enumerate(chunk):
+            input_ids[row, width - len(plan.ids):] = torch.tensor(plan.ids)
+            attention[row, width - len(plan.ids):] = 1
+        settings = [requests[i].sampling for i, _ in chunk]
+        processors: list[Any] = []
+        grammar = self._grammar_processor(chunk, requests)
+        if grammar is not None:
+            processors.append(grammar)
+        recorder = None
+        if any(s.top_logprobs > 0 for s in settings):
+            # after the grammar, before temperature: the model's distribution over what the
+            # grammar allows at each step (what vLLM reports under structured outputs too)
+            recorder = LogprobRecorder([s.top_logprobs for s in settings])
+            processors.append(recorder)
+        if any(s.temperature > 0 for s in settings):
+            from judge.backends._sampling import RowSampler
+
+            processors.append(RowSampler(settings, device))
+        config = transformers.GenerationConfig(
+            max_new_tokens=max_new, do_sample=False, num_beams=1, temperature=1.0, top_p=1.0,
+            repetition_penalty=1.0, eos_token_id=self.eos_ids, pad_token_id=self.pad_id,
+            return_dict_in_generate=True,
+        )
+        started = time.perf_counter()
+        with torch.inference_mode():
+            out = self.engine.generate(
+                input_ids=input_ids.to(device), attention_mask=attention.to(device),
+                generation_config=config,
+                logits_processor=transformers.LogitsProcessorList(processors))
+        latency = time.perf_counter() - started
+        for processor in (grammar, recorder):
+            if processor is not None:
+                processor.finalize(out.sequences)
+        new_tokens = out.sequences[:, width:].tolist()
+        gens = []
+        for row, (i, plan) in enumerate(chunk):
+            gens.append(self._finish(row, plan, new_tokens[row], settings[row], recorder,
+                                     grammar, requests[i].json_schema is not None, latency))
+        return gens
+
+    def _grammar_processor(self, chunk: list[tuple[int, PromptPlan]],
+                           requests: Sequence[GenerationRequest]) -> Any | None:
+        if all(requests[i].json_schema is None for i, _ in chunk):
+            return None
+        from judge.backends.constrain import GrammarProcessor, MatcherFactory, verdict_grammar
+
+        if self._matchers is None:
+            self._matchers = MatcherFactory(self.tokenizer, self._vocab_size(), self.eos_ids)
+        matchers: list[Any] = []
+        for i, plan in chunk:
+            schema = requests[i].json_schema
+            if schema is None:
+                matchers.append(None)
+                continue
+            key = (json.dumps(schema, sort_keys=True), plan.think)
+            if key not in self._grammars:
+                self._grammars[key] = verdict_grammar(schema, plan.think)
+            matchers.append(self._matchers.matcher(self._grammars[key]))
+        return GrammarProcessor(matchers, self.eos_ids)
+
+    def _vocab_size(self) -> int:
+        emb = self.engine.get_output_embeddings()
+        if emb is not None and hasattr(emb, "weight"):
+            return int(emb.weight.shape[0])
+        return int(self.engine.config.get_text_config().vocab_size)
+
+    def _finish(self, row: int, plan: PromptPlan, tokens: list[int], sampling: Any,
+                recorder: LogprobRecorder | None, grammar: Any | None, structured: bool,
+                latency: float) -> Generation:
+        flags = list(plan.flags)
+        stop = next((n for n, t in enumerate(tokens) if t in self.eos_ids), None)
+        ids = tokens if stop is None else tokens[:stop]
+        finish = "length" if stop is None else "stop"
+        text = self._decode(ids)
+        if structured and grammar is not None:
+            flags.append("constrained" if plan.think == "off" else "constrained_after_thinking")
+            if stop is None and grammar.stopped(row):
+                finish = "stop"  # the answer completed on the last allowed token
+            if grammar.errors[row]:
+                flags.append("constraint_failed")
+                log.warning("constrained decoding: %s", grammar.errors[row])
+        logprobs = None
+        if sampling.top_logprobs > 0 and recorder is not None:
+            logprobs = self._logprobs(ids, text, recorder.row(row, len(ids)))
+        return make_generation(
+            text=text, finish_reason=finish, logprobs=logprobs, latency_s=latency, flags=flags,
+            usage=Usage(prompt_tokens=len(plan.ids), completion_tokens=len(ids) + (stop is not None)),
+        )
+
+    def _decode(self, ids: list[int]) -> str:
+        return str(self.tokenizer.decode(ids, skip_special_tokens=False,
+                                         clean_up_tokenization_spaces=False))
+
+    def _token_text(self, token: int) -> str:
+        text = self._texts.get(token)
+        if text is None:
+            text = self._texts[token] = self._decode([token])
+        return text
+
+    def _logprobs(self, ids: list[int], text: str,
+                  steps: list[tuple[float, list[int], list[float]]] | None
+                  ) -> list[TokenLogprob] | None:
+        if steps is None:
+            return None
+        pieces = token_pieces(self._decode, ids, text) if ids else []
+        if pieces is None:
+            return None
+        out = []
+        for token, piece, (chosen, top_ids, top_values) in zip(ids, pieces, steps, strict=True):
+            top: dict[str, float] = {}
+            for alt, value in zip(top_ids, top_values, strict=True):
+                if math.isfinite(value):          # tokens the grammar forbids are left out
+                    top.setdefault(self._token_text(int(alt)), float(value))
+            top.setdefault(self._token_text(token), chosen)
+            out.append(TokenLogprob(token=piece, logprob=chosen, top=top))
+        return out
+
+    def close(self) -> None:
+        """Drop the model (idempotent)."""
+        if not self._closed:
+            self._closed = True
+            self.engine = None
