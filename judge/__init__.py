@@ -30,8 +30,10 @@ from judge.errors import (
     TemplateError,
 )
 from judge.items import RankItem
+from judge.label import LabelOptions, label_dataset
 from judge.parse import ParsedVerdict, parse_verdict
 from judge.principles import Principle, PrincipleLibrary, default_library, resolve_principle
+from judge.rl import Reward, RewardError
 from judge.templates import PromptTemplate, load_template
 from judge.types import ChatMessage, Generation, GenerationRequest, Judgment, Sampling
 
@@ -51,6 +53,7 @@ __all__ = [
     "Judge",
     "JudgeError",
     "Judgment",
+    "LabelOptions",
     "MissingDependency",
     "ParsedVerdict",
     "Principle",
@@ -58,6 +61,8 @@ __all__ = [
     "PrincipleLibrary",
     "PromptTemplate",
     "RankItem",
+    "Reward",
+    "RewardError",
     "Sampling",
     "ScoringBackend",
     "ScriptedBackend",
@@ -65,6 +70,7 @@ __all__ = [
     "TextBackend",
     "__version__",
     "default_library",
+    "label_dataset",
     "load_backend",
     "load_template",
     "parse_verdict",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -45,3 +46,13 @@ def make_generation(*, flags: list[str] | None = None, **fields: Any) -> Generat
     if flags and "flags" in Generation.model_fields:
         fields["flags"] = list(flags)
     return Generation(**fields)
+
+
+def json_object_option(value: Any) -> Any:
+    """Decode an option given as JSON text (``-B extra_body='{"a": 1}'``); other values pass."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not a JSON object ({exc.msg})") from None
+    return value

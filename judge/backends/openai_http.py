@@ -39,7 +39,7 @@ from pydantic import Field, field_validator
 
 from judge.backends._chat import normalise_thinking
 from judge.backends._http_wire import MalformedResponse, StructuredForm, chat_body, parse_completion
-from judge.backends._options import BackendOptions, parse_options
+from judge.backends._options import BackendOptions, json_object_option, parse_options
 from judge.backends._retry import RetryPolicy, is_transient_status, retry_after_seconds
 from judge.backends.launcher import LocalServer, server_command
 from judge.errors import ConfigError
@@ -70,15 +70,7 @@ class OpenAIOptions(BackendOptions):
     launch_timeout: float = Field(600.0, gt=0)
     ready_path: str | None = None
 
-    @field_validator("extra_body", mode="before")
-    @classmethod
-    def _json_object(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"not a JSON object ({exc.msg})") from None
-        return value
+    _json_object = field_validator("extra_body", mode="before")(json_object_option)
 
 
 def create(target: str, **options: Any) -> OpenAIBackend:

@@ -21,7 +21,6 @@ no free whitespace inside a constrained verdict), ``reasoning_parser``,
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,7 +29,12 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from judge.backends._chat import ChatRenderer, PromptPlan, normalise_thinking
-from judge.backends._options import BackendOptions, make_generation, parse_options
+from judge.backends._options import (
+    BackendOptions,
+    json_object_option,
+    make_generation,
+    parse_options,
+)
 from judge.backends._tokens import token_pieces
 from judge.backends.constrain import prepare_schema, verdict_lark
 from judge.errors import ConfigError, missing_dependency
@@ -58,15 +62,7 @@ class VLLMOptions(BackendOptions):
     enforce_eager: bool = False
     engine_kwargs: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("engine_kwargs", mode="before")
-    @classmethod
-    def _json_object(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"not a JSON object ({exc.msg})") from None
-        return value
+    _json_object = field_validator("engine_kwargs", mode="before")(json_object_option)
 
 
 def _vllm() -> Any:

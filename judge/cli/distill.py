@@ -1,0 +1,173 @@
+"""``judge distill fit | eval``: train a reward head on judge verdicts, and measure it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+from judge.errors import ConfigError, missing_dependency
+
+LABELS_HELP = ("JSONL label files: `judge rank` / `judge bench run` output (unparsed verdicts "
+               "are skipped and counted), gold suites (scores / ranking / gold_scores / "
+               "gold_ranking), or chosen/rejected pairs")
+
+
+def register(sub: Any) -> None:
+    """Add the subcommand."""
+    p = sub.add_parser("distill", help="distil judge verdicts into a cheap reward head")
+    ps = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    fit = ps.add_parser("fit", help="train a head on labels (split by prompt) and save it",
+                        description="Train a principle-conditioned head over frozen embeddings. "
+                                    "Prompts are split by hash: none is in both train and test.")
+    fit.add_argument("--labels", nargs="+", required=True, metavar="FILE", help=LABELS_HELP)
+    fit.add_argument("--out", required=True, metavar="HEAD_DIR", help="directory to write")
+    fit.add_argument("--force", action="store_true", help="overwrite a head in HEAD_DIR")
+    fit.add_argument("--name", help="head name (default: the folder name)")
+    fit.add_argument("--arch", choices=("linear", "mlp", "ensemble"), default="mlp")
+    fit.add_argument("--hidden", type=int, default=64, help="hidden width (mlp members)")
+    fit.add_argument("--layers", type=int, default=1, help="hidden layers (mlp members)")
+    fit.add_argument("--dropout", type=float, default=0.1)
+    fit.add_argument("--members", type=int, default=4, help="ensemble size (--arch ensemble)")
+    fit.add_argument("--member", choices=("linear", "mlp"), default="mlp",
+                     help="kind of each ensemble member")
+    fit.add_argument("--loss", choices=("bt", "regression", "classification"), default="bt",
+                     help="bt: Bradley-Terry on ordered pairs (default); regression on the "
+                          "teacher's scores; classification (score >= --threshold)")
+    fit.add_argument("--threshold", type=float, help="classification threshold")
+    fit.add_argument("--epochs", type=int, default=20)
+    fit.add_argument("--lr", type=float, default=2e-3)
+    fit.add_argument("--batch-size", type=int, default=512)
+    fit.add_argument("--min-margin", type=float, default=0.0,
+                     help="treat teacher score gaps up to this as ties")
+    fit.add_argument("--test-fraction", type=float, default=0.2)
+    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--embedder", default="minilm", metavar="SPEC",
+                     help="minilm (default) | st:PATH | last-token:PATH | hash:DIM")
+    _common(fit)
+    fit.set_defaults(func=run_fit)
+
+    ev = ps.add_parser("eval", help="agreement of a head with the teacher, with baselines")
+    ev.add_argument("--head", required=True, metavar="HEAD_DIR")
+    ev.add_argument("--labels", nargs="+", required=True, metavar="FILE", help=LABELS_HELP)
+    ev.add_argument("--split", choices=("test", "train", "all"), default="test",
+                    help="which prompts to use, by the head's own split (default: test)")
+    _common(ev)
+    ev.set_defaults(func=run_eval)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--principle", metavar="P",
+                   help="principle (library id or text) for rows that carry none")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="embedding cache (default: $JUDGE_CACHE_DIR or ./.judge-cache)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    p.add_argument("--json", metavar="FILE", help="also write the full report as JSON")
+
+
+def _imports() -> Any:
+    try:
+        from judge.distill import train
+    except ImportError as exc:
+        raise missing_dependency("judge distill", exc.name or "torch", "embed") from exc
+    return train
+
+
+def _labels(args: argparse.Namespace) -> Any:
+    from judge.distill.labels import read_labels
+
+    labels = read_labels(args.labels, default_principle=args.principle)
+    for problem in labels.problems[:20]:
+        print(f"error: {problem}", file=sys.stderr)
+    if len(labels.problems) > 20:
+        print(f"error: ... {len(labels.problems) - 20} more invalid rows", file=sys.stderr)
+    skipped = ", ".join(f"{k}={v}" for k, v in sorted(labels.skipped.items()))
+    print(f"{len(labels.items)} items read" + (f"; skipped {skipped}" if skipped else ""),
+          file=sys.stderr)
+    if not labels.items:
+        raise ConfigError("no usable label rows in " + ", ".join(args.labels))
+    return labels
+
+
+def _cache(args: argparse.Namespace, embedder: Any) -> Any:
+    from judge.distill.cache import EmbeddingCache, default_cache_dir
+
+    if args.no_cache:
+        return None
+    return EmbeddingCache(Path(args.cache_dir) if args.cache_dir else default_cache_dir(),
+                          embedder)
+
+
+def _write_json(path: str | None, payload: dict[str, Any]) -> None:
+    if path:
+        Path(path).write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n",
+                              encoding="utf-8")
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    """Read labels, train, evaluate held-out, save the head directory."""
+    train = _imports()
+    from judge.distill.embedders import load_embedder
+    from judge.distill.evaluate import report_markdown
+    from judge.distill.heads import HeadArch
+
+    try:
+        arch = HeadArch(kind=args.arch, hidden=args.hidden, layers=args.layers,
+                        dropout=args.dropout, member=args.member,
+                        members=args.members if args.arch == "ensemble" else 1)
+        config = train.TrainConfig(
+            arch=arch, loss=args.loss, epochs=args.epochs, lr=args.lr,
+            batch_size=args.batch_size, seed=args.seed, min_margin=args.min_margin,
+            threshold=args.threshold, test_fraction=args.test_fraction, split_seed=args.seed)
+    except ValueError as exc:  # pydantic ValidationError is a ValueError
+        raise ConfigError(f"invalid training option: {exc}") from None
+    out = Path(args.out)
+    if (out / "config.json").exists() and not args.force:
+        raise ConfigError(f"{out} already holds a head; pass --force to overwrite it")
+    labels = _labels(args)
+    embedder = load_embedder(args.embedder)
+    command = "judge distill fit " + " ".join(shlex.quote(a) for a in sys.argv[3:]) \
+        if sys.argv[1:3] == ["distill", "fit"] else None
+    result = train.fit_head(labels.items, embedder, config, cache=_cache(args, embedder),
+                            name=args.name or out.resolve().name, command=command)
+    result.config["training"]["skipped_rows"] = dict(labels.skipped)
+    head = result.save(out, overwrite=args.force)
+    if result.report:
+        print(report_markdown(result.report, title="Held-out prompts"))
+    else:
+        print("no held-out prompts (--test-fraction 0): nothing to report")
+    print(f"saved {out} ({head.config.training['description']}, "
+          f"{result.seconds['train']} s training, {len(result.train_items)} train / "
+          f"{len(result.test_items)} test items)", file=sys.stderr)
+    _write_json(args.json, {"head": str(out), "report": result.report,
+                            "training": result.config["training"]})
+    return 3 if labels.skipped.get("invalid") else 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    """Score labels with a head and report agreement and baselines."""
+    _imports()
+    from judge.distill.evaluate import evaluate_head, report_markdown
+    from judge.distill.head import load_head
+    from judge.distill.labels import prompt_split
+
+    head = load_head(args.head)
+    split = head.config.training.get("split", {})
+    labels = _labels(args)
+    items = labels.items
+    if args.split != "all":
+        items = [it for it in items
+                 if prompt_split(it.prompt, test_fraction=float(split.get("test_fraction", 0.0)),
+                                 seed=int(split.get("seed", 0))) == args.split]
+    if not items:
+        raise ConfigError(f"no label items fall in the head's {args.split} split; use "
+                          "--split all to score every item")
+    report = evaluate_head(head, items, _cache(args, head.embedder))
+    print(report_markdown(report, title=f"{head.name} on {args.split} prompts "
+                                        f"({len(items)} items)"))
+    _write_json(args.json, {"head": args.head, "split": args.split, "report": report})
+    return 3 if labels.skipped.get("invalid") else 0

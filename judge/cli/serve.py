@@ -1,0 +1,85 @@
+"""``judge serve``: an HTTP reward server for a head or a generative judge."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+from typing import Any
+
+from judge.cli.common import add_judge_args, build_judge
+from judge.errors import ConfigError, missing_dependency
+
+
+def register(sub: Any) -> None:
+    """Add the subcommand."""
+    p = sub.add_parser(
+        "serve", help="serve rewards over HTTP (score, OpenRLHF, health)",
+        description="Serve a reward head (default: the shipped one) or any judge backend. "
+                    "Endpoints: GET /health, POST /score {principle, prompt, responses}, "
+                    "POST /openrlhf and /get_reward {query, prompts, labels}.")
+    p.add_argument("--head", metavar="DIR", help="serve the head in DIR (same as --backend head:DIR)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--token", default=None,
+                   help="require 'Authorization: Bearer TOKEN' (default: $JUDGE_SERVE_TOKEN)")
+    p.add_argument("--max-body-bytes", type=int, default=1 << 20,
+                   help="reject larger bodies with 413 (default 1 MiB)")
+    p.add_argument("--max-items", type=int, default=256,
+                   help="most responses / samples per request (default 256)")
+    p.add_argument("--batch-window-ms", type=float, default=5.0,
+                   help="wait this long to gather concurrent requests into one batch")
+    p.add_argument("--max-batch-items", type=int, default=1024,
+                   help="most items scored in one batch")
+    p.add_argument("--labels-are-principles", action="store_true",
+                   help="OpenRLHF: a string label is the sample's principle")
+    p.add_argument("--unparsed-reward", type=float, default=0.0,
+                   help="OpenRLHF: reward for a generative verdict that could not be parsed")
+    add_judge_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the scorer and run uvicorn until interrupted."""
+    try:
+        import uvicorn
+
+        from judge.serve.app import ServeSettings, create_app
+        from judge.serve.scorers import scorer_for
+    except ImportError as exc:
+        raise missing_dependency("judge serve", exc.name or "fastapi", "serve") from exc
+    if args.head:
+        if args.backend not in ("head", args.head):
+            raise ConfigError("give either --head DIR or --backend SPEC, not both")
+        args.backend = f"head:{args.head}"
+    token = args.token or os.environ.get("JUDGE_SERVE_TOKEN") or None
+    settings = ServeSettings(
+        principle=args.principle, token=token, max_body_bytes=args.max_body_bytes,
+        max_items=args.max_items, batch_window_ms=args.batch_window_ms,
+        max_batch_items=args.max_batch_items, labels_are_principles=args.labels_are_principles,
+        unparsed_reward=args.unparsed_reward)
+    judge = build_judge(args)
+    scorer = scorer_for(judge)
+    app = create_app(scorer, settings)
+    if not _is_loopback(args.host) and not token:
+        print(f"warning: serving on {args.host} without a token; anyone who can reach this "
+              "port can use it (set --token or JUDGE_SERVE_TOKEN)", file=sys.stderr)
+    print(f"serving {scorer.name} on http://{args.host}:{args.port} "
+          "(GET /health, POST /score, POST /openrlhf, POST /get_reward)", file=sys.stderr)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port,
+                    log_level="info" if args.verbose else "warning")
+    finally:
+        scorer.close()
+    return 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

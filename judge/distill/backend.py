@@ -1,0 +1,101 @@
+"""The ``head`` backend: a distilled reward head behind the :class:`ScoringBackend` protocol.
+
+``head`` loads the shipped default head; ``head:DIR`` loads the head in DIR. Options
+(``-B KEY=VALUE`` on the command line): ``batch_size`` and ``device`` for the embedder,
+``embedder`` to load the same encoder from another spec, ``check_embedder`` (default true).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from judge.assets import asset_dir
+from judge.errors import AssetsNotFound, ConfigError, MissingDependency, missing_dependency
+
+#: Where the shipped head lives: ``heads/default`` in a checkout,
+#: ``judge/_assets/heads/default`` in a wheel.
+DEFAULT_HEAD = "default"
+
+
+class HeadOptions(BaseModel):
+    """Options of the head backend."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    batch_size: int | None = Field(None, ge=1)
+    device: str | None = None
+    embedder: str | None = None
+    check_embedder: bool = True
+    cache_size: int = Field(4096, ge=0)
+
+
+def default_head_dir() -> Path:
+    """The shipped default head's directory.
+
+    Raises:
+        AssetsNotFound: the package was installed without its heads.
+    """
+    folder = asset_dir("heads") / DEFAULT_HEAD
+    if not (folder / "config.json").is_file():
+        raise AssetsNotFound(f"the shipped reward head is missing from {folder}; reinstall the "
+                             "package or pass --backend head:DIR")
+    return folder
+
+
+class HeadBackend:
+    """A reward head as a scoring backend (``judge.core.Judge`` routes to it directly)."""
+
+    def __init__(self, head: Any, name: str) -> None:
+        self.head = head
+        self.name = name
+        self.model: str | None = head.name
+
+    def score_batch(self, items: Sequence[tuple[str, str, Sequence[str]]]
+                    ) -> list[list[float]]:
+        """Scores for ``(principle_text, prompt, responses)`` items."""
+        return self.head.score_batch(items)  # type: ignore[no-any-return]
+
+    def score_batch_detailed(self, items: Sequence[tuple[str, str, Sequence[str]]]) -> list[Any]:
+        """Scores with ensemble uncertainty (:class:`judge.distill.head.HeadScores`)."""
+        return self.head.score_batch_detailed(items)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Nothing to release (the embedder is shared per process)."""
+
+
+def create(target: str, **options: Any) -> HeadBackend:
+    """Build the backend for ``head`` (shipped head) or ``head:DIR``.
+
+    Raises:
+        ConfigError: unknown options or a missing directory.
+        ArtifactError: the head is damaged or incompatible.
+        MissingDependency: torch / sentence-transformers are not installed.
+    """
+    try:
+        opts = HeadOptions(**options)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            raise ConfigError(f"head backend: unknown option '{key}' (known: "
+                              f"{', '.join(HeadOptions.model_fields)})") from None
+        raise ConfigError(f"head backend: option '{key}': {err['msg']}") from None
+    folder = Path(target).expanduser() if target else default_head_dir()
+    if not folder.is_dir():
+        raise ConfigError(f"head backend: '{folder}' is not a directory (train a head with "
+                          "`judge distill fit --out DIR`, or use --backend head for the shipped one)")
+    try:
+        from judge.distill.head import load_head
+    except ImportError as exc:
+        if isinstance(exc, MissingDependency):
+            raise
+        raise missing_dependency("the head backend", exc.name or "torch", "embed") from exc
+    embedder_options: dict[str, Any] = {k: v for k, v in (("batch_size", opts.batch_size),
+                                          ("device", opts.device)) if v is not None}
+    head = load_head(folder, embedder_spec=opts.embedder, check_embedder=opts.check_embedder,
+                     cache_size=opts.cache_size, **embedder_options)
+    return HeadBackend(head, f"head:{target}" if target else "head")

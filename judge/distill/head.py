@@ -1,0 +1,244 @@
+"""A loaded reward head: score ``(principle, prompt, responses)`` in batches::
+
+    from judge.distill import load_head
+    head = load_head("heads/default")
+    head.score("correct-then-concise", "What is 2+2?", ["4", "Let me explain ... so 4."])
+    head.score_batch([(principle_text, prompt, [response, ...]), ...])
+
+Within a batch every distinct text is embedded once, in one encoder call; principle and prompt
+vectors are also kept in a small in-memory LRU, so scoring k responses to one prompt (or many
+requests under one principle) embeds the principle and prompt once.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from judge.distill.artifact import HeadConfig, load_net, read_config
+from judge.distill.embedders import Embedder, load_embedder
+from judge.distill.features import build_features, stats_matrix
+from judge.distill.heads import RewardNet
+from judge.errors import ArtifactError, ConfigError
+from judge.principles import Principle, resolve_principle
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class HeadScores:
+    """Scores for one item's responses.
+
+    Attributes:
+        scores: one score per response (see the head's ``score.meaning``).
+        uncertainty: per response, the spread (standard deviation) of an ensemble's members;
+            None for single heads.
+    """
+
+    scores: list[float]
+    uncertainty: list[float] | None = None
+
+
+class _LRU:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def get(self, key: str) -> np.ndarray | None:
+        value = self.data.get(key)
+        if value is not None:
+            self.data.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: np.ndarray) -> None:
+        if self.size <= 0:
+            return
+        self.data[key] = value
+        self.data.move_to_end(key)
+        while len(self.data) > self.size:
+            self.data.popitem(last=False)
+
+
+def principle_text(value: str | Principle) -> str:
+    """The text a head reads for a principle: a library id is resolved, free text is kept
+    verbatim."""
+    if isinstance(value, Principle):
+        return value.text
+    if _SLUG.match(value.strip()):  # the same rule as judge.principles.resolve_principle
+        return resolve_principle(value.strip()).text
+    return value
+
+
+class RewardHead:
+    """A trained head plus its embedder.
+
+    Args:
+        config: the head's validated config.
+        net: the network with loaded weights.
+        embedder: an embedder to use instead of loading the one the config names.
+        check_embedder: refuse an embedder whose revision or input format differs from the
+            one the head was trained on.
+        cache_size: principle and prompt vectors kept in memory.
+        embedder_options: options for :func:`load_embedder` (``batch_size``, ``device``).
+    """
+
+    def __init__(self, config: HeadConfig, net: RewardNet, embedder: Embedder | None = None, *,
+                 check_embedder: bool = True, cache_size: int = 4096,
+                 embedder_spec: str | None = None,
+                 embedder_options: dict[str, Any] | None = None, folder: Path | None = None
+                 ) -> None:
+        self.config = config
+        self.net = net
+        self.folder = folder
+        self._embedder = embedder
+        self._embedder_spec = embedder_spec or config.embedder.spec
+        self._embedder_options = dict(embedder_options or {})
+        self._check = check_embedder
+        self._lock = threading.Lock()
+        self._principles = _LRU(cache_size)
+        self._prompts = _LRU(cache_size)
+        if embedder is not None:
+            self._verify(embedder)
+
+    @property
+    def name(self) -> str:
+        """The head's name from its config."""
+        return self.config.name
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder (loaded on first use and checked against the config)."""
+        if self._embedder is None:
+            embedder = load_embedder(self._embedder_spec, **self._embedder_options)
+            self._verify(embedder)
+            self._embedder = embedder
+        return self._embedder
+
+    def _verify(self, embedder: Embedder) -> None:
+        want, got = self.config.embedder, embedder.info
+        if got.dim != want.dim:
+            raise ArtifactError(f"head '{self.name}' reads {want.dim}-d embeddings but embedder "
+                                f"'{got.spec}' gives {got.dim}-d ones")
+        if not self._check:
+            return
+        if got.revision != want.revision or got.input_format != want.input_format:
+            raise ArtifactError(
+                f"head '{self.name}' was trained on embedder {want.model_id} revision "
+                f"{want.revision} with input format {want.input_format}, but the loaded one is "
+                f"revision {got.revision} with {got.input_format}; install the same encoder "
+                "(see the head's README.md), retrain the head, or pass check_embedder=False "
+                "(-B check_embedder=false) to use it anyway")
+
+    def score(self, principle: str | Principle, prompt: str,
+              responses: Sequence[str]) -> list[float]:
+        """Scores for one prompt's responses under one principle (library id or text)."""
+        return self.score_batch([(principle_text(principle), prompt, responses)])[0]
+
+    def score_batch(self, items: Sequence[tuple[str, str, Sequence[str]]]) -> list[list[float]]:
+        """Scores for ``(principle_text, prompt, responses)`` items, one list per item."""
+        return [s.scores for s in self.score_batch_detailed(items)]
+
+    def score_batch_detailed(self, items: Sequence[tuple[str, str, Sequence[str]]]
+                             ) -> list[HeadScores]:
+        """Like :meth:`score_batch`, with ensemble uncertainty."""
+        for n, (p, q, rs) in enumerate(items):
+            if not isinstance(p, str) or not isinstance(q, str) or isinstance(rs, str) or \
+                    not all(isinstance(r, str) for r in rs):
+                raise ConfigError(f"item {n}: expected (principle text, prompt, list of response "
+                                  "texts)")
+        if not items:
+            return []
+        with self._lock:
+            p_vecs, q_vecs, r_vecs = self._vectors(items)
+        flat_p, flat_q, flat_r, pairs = [], [], [], []
+        for p, q, rs in items:
+            for r in rs:
+                flat_p.append(p_vecs[p])
+                flat_q.append(q_vecs[q])
+                flat_r.append(r_vecs[r])
+                pairs.append((r, q))
+        if not pairs:
+            return [HeadScores([], [] if self._is_ensemble else None) for _ in items]
+        feats = build_features(torch.from_numpy(np.stack(flat_p)),
+                               torch.from_numpy(np.stack(flat_q)),
+                               torch.from_numpy(np.stack(flat_r)),
+                               torch.from_numpy(stats_matrix(pairs)))
+        with torch.inference_mode():
+            out = self.net(feats)
+        mean = out.mean(0).tolist()
+        spread = out.std(0, unbiased=False).tolist()
+        results, cursor = [], 0
+        for _, _, rs in items:
+            k = len(rs)
+            results.append(HeadScores(mean[cursor:cursor + k],
+                                      spread[cursor:cursor + k] if self._is_ensemble else None))
+            cursor += k
+        return results
+
+    @property
+    def _is_ensemble(self) -> bool:
+        return self.config.architecture.kind == "ensemble"
+
+    def _vectors(self, items: Sequence[tuple[str, str, Sequence[str]]]
+                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Embed what is needed in one encoder call: new principles, new prompts, responses."""
+        p_vecs: dict[str, np.ndarray] = {}
+        q_vecs: dict[str, np.ndarray] = {}
+        for p, q, _ in items:
+            if p not in p_vecs and (v := self._principles.get(p)) is not None:
+                p_vecs[p] = v
+            if q not in q_vecs and (v := self._prompts.get(q)) is not None:
+                q_vecs[q] = v
+        new_p = list(dict.fromkeys(p for p, _, _ in items if p not in p_vecs))
+        new_q = list(dict.fromkeys(q for _, q, _ in items if q not in q_vecs))
+        responses = list(dict.fromkeys(r for _, _, rs in items for r in rs))
+        texts = new_p + new_q + responses
+        vectors = self.embedder.embed(texts) if texts else np.zeros((0, self.config.embedder.dim))
+        for n, p in enumerate(new_p):
+            p_vecs[p] = vectors[n]
+            self._principles.put(p, vectors[n])
+        for n, q in enumerate(new_q):
+            q_vecs[q] = vectors[len(new_p) + n]
+            self._prompts.put(q, vectors[len(new_p) + n])
+        offset = len(new_p) + len(new_q)
+        r_vecs = {r: vectors[offset + n] for n, r in enumerate(responses)}
+        return p_vecs, q_vecs, r_vecs
+
+    def describe(self) -> dict[str, Any]:
+        """Name, embedder, architecture, score meaning and headline metrics."""
+        c = self.config
+        return {"name": c.name, "embedder": c.embedder.model_id, "architecture": c.architecture.kind,
+                "score": c.score.meaning, "metrics": c.metrics.get("headline", {})}
+
+
+def load_head(folder: str | Path, *, embedder: Embedder | None = None,
+              embedder_spec: str | None = None, check_embedder: bool = True,
+              cache_size: int = 4096, **embedder_options: Any) -> RewardHead:
+    """Load a head directory (the embedder itself loads on first use).
+
+    Args:
+        folder: the head directory.
+        embedder: an already loaded embedder to use.
+        embedder_spec: load this spec instead of the one in the config (e.g. the same model in
+            another folder); still checked against the recorded revision.
+        check_embedder: see :class:`RewardHead`.
+        cache_size: principle/prompt vectors kept in memory.
+        **embedder_options: passed to :func:`load_embedder`.
+
+    Raises:
+        ArtifactError: the directory is incomplete, tampered with or incompatible.
+    """
+    path = Path(folder)
+    config = read_config(path)
+    net = load_net(path, config)
+    return RewardHead(config, net, embedder, check_embedder=check_embedder,
+                      cache_size=cache_size, embedder_spec=embedder_spec,
+                      embedder_options=embedder_options, folder=path)

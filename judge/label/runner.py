@@ -1,0 +1,296 @@
+"""Label a dataset with a judge: resumable, every row exactly once, in input order.
+
+The run reads its input three times:
+
+1. **Plan.** Each row is validated and given a key: a hash of the judge configuration, the
+   principle the row is judged under, its prompt and responses, and which duplicate of that
+   content it is (the n-th identical row gets ``n`` in its key, so duplicates are each labeled
+   and a row keeps its key when other rows are added or removed). Columns that the judge does not
+   see (ids, metadata) are not part of the key.
+2. **Label.** Rows whose key has no finished record in the journal are judged in batches; each
+   batch's records are appended to the journal and synced before the next batch starts. Records
+   with status ``backend_error`` are always judged again on a restart; ``unparsed`` ones only
+   with ``retry_failed`` (greedy decoding would reproduce them).
+3. **Write.** The output is written to a temporary file in input order, one row per input row,
+   and renamed into place. Rows that cannot be judged (bad JSON, missing fields, unknown
+   principle) are kept with status ``invalid_input`` and the reason in ``problems``.
+
+Killing the process at any point and starting it again with the same arguments ends with the
+same output as an uninterrupted run. The journal is kept after success, so a re-run with an
+unchanged configuration (for instance to add ``--pairs`` or change ``--normalize``) judges
+nothing again; delete it to start from scratch.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from judge.core import Judge
+from judge.errors import ConfigError, InputError, JudgeError
+from judge.hashing import json_hash
+from judge.items import RankItem
+from judge.label.io import RowSource, output_format, write_rows
+from judge.label.journal import Journal, default_journal_path
+from judge.label.normalize import check_mode, normalize_scores
+from judge.label.pairs import PAIR_MODES, make_pairs
+from judge.label.record import (
+    GOOD_STATUSES,
+    LABEL_COLUMNS,
+    content_key,
+    invalid_fields,
+    judge_fingerprint,
+    label_fields,
+    principle_hash,
+    row_item,
+)
+
+
+@dataclass
+class LabelOptions:
+    """How rows map to judge items and what the run writes.
+
+    Attributes:
+        prompt_column: the prompt (text or chat messages).
+        responses_column: several responses (a list, or an id -> text object): ranked listwise.
+        response_column: one response, used when ``responses_column`` is absent: scored pointwise.
+        principle_column: a per-row principle (library id or text); None to ignore any column.
+        id_column: an id copied into the judgment (not part of the key).
+        batch_size: rows per backend call (and per journal sync).
+        normalize: add a ``rewards`` column (see :mod:`judge.label.normalize`).
+        retry_failed: on a restart, judge ``unparsed`` rows again too.
+        prefix: prepended to every added column (to avoid clashes with input columns).
+        split: the split of a multi-split dataset.
+        output_format: ``jsonl`` / ``parquet`` / ``dataset``; None picks by extension.
+        journal: the journal file; None puts ``OUTPUT.journal.jsonl`` next to the output.
+        pairs: also write chosen/rejected pairs here (.jsonl or .parquet).
+        pair_mode: ``all`` or ``best-worst``.
+        min_margin: keep pairs whose score difference is greater than this.
+    """
+
+    prompt_column: str = "prompt"
+    responses_column: str = "responses"
+    response_column: str = "response"
+    principle_column: str | None = "principle"
+    id_column: str | None = "id"
+    batch_size: int = 64
+    normalize: str = "none"
+    retry_failed: bool = False
+    prefix: str = ""
+    split: str | None = None
+    output_format: str | None = None
+    journal: str | Path | None = None
+    pairs: str | Path | None = None
+    pair_mode: str = "all"
+    min_margin: float = 0.0
+
+
+@dataclass
+class LabelSummary:
+    """What a run did.
+
+    Attributes:
+        total: input rows (every one is in the output).
+        labeled: rows judged by this run.
+        reused: rows whose finished label came from the journal.
+        counts: rows per status (``ok``, ``repaired``, ``unparsed``, ``backend_error``,
+            ``invalid_input``).
+        stale: journal records from other configurations (ignored).
+        pairs: pairs written, when pairs were asked for.
+    """
+
+    output: Path
+    journal: Path
+    total: int = 0
+    labeled: int = 0
+    reused: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    stale: int = 0
+    pairs: int | None = None
+
+    @property
+    def failed(self) -> int:
+        """Rows without usable scores."""
+        return self.total - sum(self.counts[s] for s in GOOD_STATUSES)
+
+
+@dataclass
+class _Plan:
+    key: str | None = None
+    error: str | None = None
+
+
+StartHook = Callable[[int, int, int], None]
+"""Called once with (total rows, rows to judge now, rows reused)."""
+AdvanceHook = Callable[[int], None]
+"""Called with the number of rows just finished."""
+
+
+def label_dataset(judge: Judge, source: str | RowSource, output: str | Path,
+                  options: LabelOptions | None = None, *, on_start: StartHook | None = None,
+                  on_advance: AdvanceHook | None = None) -> LabelSummary:
+    """Label every row of ``source`` and write ``output`` (see the module docstring).
+
+    Args:
+        judge: any judge (text backend or reward head).
+        source: an input spec (see :mod:`judge.label.io`) or an opened :class:`RowSource`.
+        output: the output file, or directory for ``output_format="dataset"``.
+        options: columns, batching, journal, pairs and normalisation.
+        on_start: progress hook, called once before judging.
+        on_advance: progress hook, called after each batch.
+
+    Returns:
+        Counts per status; ``summary.failed`` rows lack usable scores.
+
+    Raises:
+        ConfigError: bad options, or an input column clashes with an added column.
+        BackendError: the backend failed as a whole; finished rows stay in the journal.
+    """
+    opts = options or LabelOptions()
+    check_mode(opts.normalize)
+    if opts.pair_mode not in PAIR_MODES:
+        raise ConfigError(f"unknown pair mode '{opts.pair_mode}': {', '.join(PAIR_MODES)}")
+    if opts.batch_size < 1:
+        raise ConfigError(f"batch size must be >= 1, got {opts.batch_size}")
+    src = source if isinstance(source, RowSource) else RowSource(source, split=opts.split)
+    if src.kind != "hf" and Path(src.spec).resolve() == Path(output).resolve():
+        raise ConfigError(f"the output '{output}' is the input file: write the labels elsewhere")
+    fmt = output_format(str(output), opts.output_format)
+    pairs_fmt = output_format(str(opts.pairs)) if opts.pairs is not None else None
+    journal = Journal(opts.journal or default_journal_path(output))
+    summary = LabelSummary(output=Path(output), journal=journal.path)
+    config = judge_fingerprint(judge)
+    try:
+        plans = _plan(judge, src, opts, config)
+        summary.total = len(plans)
+        reusable = GOOD_STATUSES if opts.retry_failed else GOOD_STATUSES | {"unparsed"}
+        finished = journal.scan()
+        summary.stale = sum(1 for cfg, _ in finished.values() if cfg != config)
+        done = {k for k, (cfg, status) in finished.items()
+                if cfg == config and status in reusable}
+        todo = {n for n, p in enumerate(plans) if p.key is not None and p.key not in done}
+        summary.reused = sum(1 for p in plans if p.key is not None) - len(todo)
+        if on_start:
+            on_start(summary.total, len(todo), summary.reused)
+        summary.labeled = _label(judge, src, opts, plans, todo, journal, config, on_advance)
+        journal.close()
+        journal.scan()
+        pairs: list[dict[str, Any]] = []
+        write_rows(output, _output_rows(judge, src, opts, plans, journal, summary, pairs), fmt)
+        if opts.pairs is not None and pairs_fmt is not None:
+            summary.pairs = write_rows(opts.pairs, pairs, pairs_fmt)
+    finally:
+        journal.close()
+    return summary
+
+
+def _where(src: RowSource, where: int) -> str:
+    return f"{src.spec}:{where}" if src.kind == "jsonl" else f"{src.spec}: row {where}"
+
+
+def _item(row: dict[str, Any], opts: LabelOptions) -> RankItem:
+    return row_item(row, prompt_column=opts.prompt_column,
+                    responses_column=opts.responses_column,
+                    response_column=opts.response_column,
+                    principle_column=opts.principle_column, id_column=opts.id_column)
+
+
+def _plan(judge: Judge, src: RowSource, opts: LabelOptions, config: str) -> list[_Plan]:
+    added = {opts.prefix + c for c in LABEL_COLUMNS}
+    plans: list[_Plan] = []
+    seen: Counter[str] = Counter()
+    for where, row in src:
+        if isinstance(row, InputError):
+            plans.append(_Plan(error=str(row)))
+            continue
+        clash = added.intersection(row)
+        if clash:
+            raise ConfigError(
+                f"{_where(src, where)}: input column(s) {sorted(clash)} would be overwritten by "
+                "the label columns; pass a prefix (--prefix judge_) to keep both")
+        try:
+            item = _item(row, opts)
+            phash = principle_hash(judge, item, opts.principle_column)
+        except InputError as exc:
+            plans.append(_Plan(error=f"{_where(src, where)}: {exc}"))
+            continue
+        content = json_hash({"p": phash, "q": item.prompt, "r": item.responses})
+        plans.append(_Plan(key=content_key(config, phash, item, seen[content])))
+        seen[content] += 1
+    return plans
+
+
+def _label(judge: Judge, src: RowSource, opts: LabelOptions, plans: list[_Plan],
+           todo: set[int], journal: Journal, config: str,
+           on_advance: AdvanceHook | None) -> int:
+    if not todo:
+        return 0
+    batch: list[tuple[int, RankItem]] = []
+    labeled = 0
+
+    def flush() -> None:
+        nonlocal labeled
+        judgments = judge.rank([item for _, item in batch])
+        journal.append({"key": plans[n].key, "cfg": config, "row": n, "fields": label_fields(j)}
+                       for (n, _), j in zip(batch, judgments, strict=True))
+        labeled += len(batch)
+        if on_advance:
+            on_advance(len(batch))
+        batch.clear()
+
+    for n, (_, row) in enumerate(src):
+        if n in todo and not isinstance(row, InputError):
+            batch.append((n, _item(row, opts)))
+            if len(batch) >= opts.batch_size:
+                flush()
+    if batch:
+        flush()
+    return labeled
+
+
+def _output_rows(judge: Judge, src: RowSource, opts: LabelOptions, plans: list[_Plan],
+                 journal: Journal, summary: LabelSummary,
+                 pairs: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    pre = opts.prefix
+    for n, (_, row) in enumerate(src):
+        plan = plans[n]
+        base = {} if isinstance(row, InputError) else dict(row)
+        if plan.key is None:
+            fields = invalid_fields(plan.error or "invalid row")
+        else:
+            record = journal.read(plan.key)
+            if record is None:
+                raise JudgeError(f"internal: the label of row {n} is missing from "
+                                 f"{journal.path}; run the command again to finish it")
+            fields = record["fields"]
+        summary.counts[fields["status"]] += 1
+        out = {**base, **{pre + k: v for k, v in fields.items()}, pre + "label_key": plan.key}
+        good = fields["status"] in GOOD_STATUSES and fields["scores"] is not None
+        if opts.normalize != "none":
+            scale = tuple(fields["scale"]) if fields.get("scale") else None
+            out[pre + "rewards"] = (normalize_scores(fields["scores"], opts.normalize, scale)
+                                    if good else None)
+        if opts.pairs is not None and good and len(fields["scores"]) > 1:
+            pairs.extend(_pairs_of(judge, base, n, plan.key, fields, opts))
+        yield out
+
+
+def _pairs_of(judge: Judge, row: dict[str, Any], n: int, key: str | None,
+              fields: dict[str, Any], opts: LabelOptions) -> Iterator[dict[str, Any]]:
+    value = row[opts.responses_column]
+    responses = list(value.values()) if isinstance(value, dict) else list(value)
+    principle = judge.principle_for(_item(row, opts))
+    scores = fields["scores"]
+    for chosen, rejected, margin in make_pairs(scores, mode=opts.pair_mode,
+                                               min_margin=opts.min_margin):
+        pair = {"prompt": row[opts.prompt_column], "chosen": responses[chosen],
+                "rejected": responses[rejected], "margin": margin,
+                "chosen_score": scores[chosen], "rejected_score": scores[rejected],
+                "principle": principle.text, "principle_id": principle.ref().id,
+                "source_row": n, "label_key": key}
+        if opts.id_column and opts.id_column in row:
+            pair["id"] = row[opts.id_column]
+        yield pair

@@ -1,0 +1,287 @@
+"""The reward server: FastAPI app with a score endpoint, OpenRLHF's endpoint and a health check.
+
+=======================  =========================================================================
+``GET /health``          status, backend, default principle, batching counters (no token needed)
+``POST /score``          ``{"principle"?, "prompt", "responses": [...]}`` ->
+                         ``{"scores", "ranking", "uncertainty", "principle", "backend", ...}``
+``POST /openrlhf``       OpenRLHF remote RM: ``{"query", "prompts", "labels"}`` ->
+``POST /get_reward``     ``{"rewards", "scores", "extra_logs"}`` (:mod:`judge.serve.openrlhf`)
+=======================  =========================================================================
+
+Concurrent requests are micro-batched into one scoring call (:mod:`judge.serve.batcher`).
+Bad input gets a 4xx whose ``error`` says what is wrong: 400 malformed JSON, 401 missing or
+wrong bearer token, 413 body over the limit, 422 invalid fields / too many items / unknown
+principle. 503 means the backend failed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from judge._version import __version__
+from judge.errors import ArtifactError, BackendError, InputError, JudgeError
+from judge.principles import Principle, resolve_principle
+from judge.serve.batcher import MicroBatcher
+from judge.serve.openrlhf import OpenRLHFRequest, format_response, principle_for_sample, split_query
+from judge.serve.scorers import Item, ItemResult, Scorer
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+Scope = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[dict[str, Any]]],
+                    Callable[[dict[str, Any]], Awaitable[None]]], Awaitable[None]]
+
+
+class ServeSettings(BaseModel):
+    """Server limits and defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    principle: str | None = None
+    """Default principle (library id or text) for requests that name none."""
+    token: str | None = None
+    """Bearer token required on every endpoint but /health; None disables auth."""
+    max_body_bytes: int = Field(1 << 20, ge=1024)
+    max_items: int = Field(256, ge=1)
+    """Most responses per /score request and samples per OpenRLHF request."""
+    batch_window_ms: float = Field(5.0, ge=0)
+    max_batch_items: int = Field(1024, ge=1)
+    labels_are_principles: bool = False
+    """OpenRLHF: read a plain-string label as the sample's principle."""
+    unparsed_reward: float = 0.0
+    """OpenRLHF: reward sent when a generative judge's verdict could not be parsed."""
+
+
+class ScoreRequest(BaseModel):
+    """``POST /score`` body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    principle: str | None = Field(None, min_length=1, max_length=50_000)
+    prompt: str
+    responses: list[str] = Field(min_length=1)
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, message: str, detail: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.status, self.message, self.detail = status, message, detail
+
+
+async def _validated(request: Request, model: type[M]) -> M:
+    """Parse the body as JSON whatever its content type (curl -d sends a form type) and
+    validate it; failures become 400 / 422 with a readable message."""
+    raw = await request.body()
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _BadRequest(400, f"the body is not valid JSON ({exc})", []) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [dict(e, loc=("body", *e["loc"])) for e in exc.errors()]
+        status, message, detail = _validation_message(errors)
+        raise _BadRequest(status, message, detail) from None
+
+
+def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI request-body entry for an endpoint that parses its own body."""
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": model.model_json_schema()}}}}
+
+
+def _error(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str, list[dict[str, Any]]]:
+    detail = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")),
+               "type": str(e.get("type", ""))} for e in errors]
+    if any(d["type"] == "json_invalid" for d in detail):
+        return 400, "the body is not valid JSON", detail
+    parts = []
+    for d in detail[:5]:
+        loc = ".".join(p for p in d["loc"] if p != "body") or "body"
+        parts.append(f"{loc}: {d['msg']}")
+    more = f" (+{len(detail) - 5} more)" if len(detail) > 5 else ""
+    return 422, "; ".join(parts) + more, detail
+
+
+class _Guard:
+    """Pure-ASGI middleware: body-size limit (413) and bearer token (401)."""
+
+    def __init__(self, app: ASGIApp, settings: ServeSettings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                   for k, v in scope.get("headers", [])}
+        token = self.settings.token
+        if token and scope.get("path") != "/health":
+            given = headers.get("authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+                await _send(send, 401, {"error": "missing or wrong bearer token (send "
+                                                 "'Authorization: Bearer <token>')"},
+                            [(b"www-authenticate", b"Bearer")])
+                return
+        limit = self.settings.max_body_bytes
+        too_big = {"error": f"the body is larger than the limit of {limit} bytes "
+                            "(--max-body-bytes); send fewer or shorter items"}
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _send(send, 413, too_big)
+            return
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > limit:
+                await _send(send, 413, too_big)
+                return
+        sent = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            message: dict[str, Any] = await receive()
+            return message
+
+        await self.app(scope, replay, send)
+
+
+async def _send(send: Any, status: int, payload: dict[str, Any],
+                extra_headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    data = json.dumps(payload).encode()
+    headers = [(b"content-type", b"application/json"),
+               (b"content-length", str(len(data)).encode()), *(extra_headers or [])]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
+
+
+def create_app(scorer: Scorer, settings: ServeSettings | None = None) -> FastAPI:
+    """The FastAPI app serving ``scorer``.
+
+    Args:
+        scorer: a :class:`~judge.serve.scorers.Scorer` (see :func:`scorer_for`).
+        settings: limits, auth and defaults.
+    """
+    settings = settings or ServeSettings()
+    batcher: MicroBatcher[Item, ItemResult] = MicroBatcher(
+        scorer.score_items, max_items=settings.max_batch_items,
+        window_s=settings.batch_window_ms / 1000)
+
+    @lru_cache(maxsize=1024)
+    def principle(value: str) -> Principle:
+        return resolve_principle(value)
+
+    default = principle(settings.principle) if settings.principle else None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> Any:
+        await batcher.start()
+        try:
+            yield
+        finally:
+            await batcher.close()
+
+    app = FastAPI(title="judge reward server", version=__version__, lifespan=lifespan)
+    app.state.batcher = batcher
+    app.state.scorer = scorer
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        status, message, detail = _validation_message(list(exc.errors()))
+        return _error(status, message, detail=detail)
+
+    @app.exception_handler(_BadRequest)
+    async def _bad(_: Request, exc: _BadRequest) -> JSONResponse:
+        return _error(exc.status, exc.message, detail=exc.detail)
+
+    @app.exception_handler(JudgeError)
+    async def _judge_error(_: Request, exc: JudgeError) -> JSONResponse:
+        if isinstance(exc, (BackendError, ArtifactError)):
+            log.warning("backend failure: %s", exc)
+            return _error(503, f"the scoring backend failed: {exc}")
+        return _error(422, str(exc))
+
+    def check_count(n: int, what: str) -> None:
+        if n > settings.max_items:
+            raise InputError(f"{n} items; the limit is {settings.max_items} per request "
+                             "(--max-items)", field=what)
+
+    @app.get("/health")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "backend": scorer.name, "model": scorer.model,
+                "principle": default.id if default else None, "version": __version__,
+                **batcher.stats.as_dict()}
+
+    @app.post("/score", openapi_extra=_body_schema(ScoreRequest))
+    async def score(request: Request) -> dict[str, Any]:
+        body = await _validated(request, ScoreRequest)
+        check_count(len(body.responses), "responses")
+        if body.principle:
+            p = principle(body.principle)
+        elif default is not None:
+            p = default
+        else:
+            raise InputError("no principle: send \"principle\" or start the server with "
+                             "--principle", field="principle")
+        result = (await batcher.submit([(p, body.prompt, body.responses)]))[0]
+        valid = [(s, n) for n, s in enumerate(result.scores) if s is not None]
+        ranking = [n for _, n in sorted(valid, key=lambda t: (-t[0], t[1]))]
+        return {"scores": result.scores, "ranking": ranking, "uncertainty": result.uncertainty,
+                "status": result.status, "problems": result.problems,
+                "principle": {"id": p.id, "hash": p.hash}, "backend": scorer.name,
+                "scale": list(scorer.scale) if scorer.scale else None}
+
+    async def openrlhf(request: Request) -> dict[str, Any]:
+        body = await _validated(request, OpenRLHFRequest)
+        check_count(len(body.query), "query")
+        items: list[Item] = []
+        exact = []
+        for n, query in enumerate(body.query):
+            label = body.labels[n] if body.labels is not None else None
+            p = principle(principle_for_sample(
+                label, request_principle=body.principle, default_principle=settings.principle,
+                labels_are_principles=settings.labels_are_principles, index=n))
+            sample = split_query(query, body.prompts[n] if body.prompts is not None else None)
+            items.append((p, sample.prompt, [sample.response]))
+            exact.append(1.0 if sample.exact_split else 0.0)
+        results = await batcher.submit(items)
+        rewards = [r.scores[0] if r.scores[0] is not None else settings.unparsed_reward
+                   for r in results]
+        logs: dict[str, list[float]] = {"judge_exact_split": exact}
+        if any(r.status != "ok" for r in results):
+            logs["judge_unparsed"] = [0.0 if r.scores[0] is not None else 1.0 for r in results]
+        spreads = [r.uncertainty[0] for r in results if r.uncertainty]
+        if len(spreads) == len(results):
+            logs["judge_uncertainty"] = spreads
+        return format_response(rewards, scale=scorer.scale, extra_logs=logs)
+
+    app.post("/openrlhf", openapi_extra=_body_schema(OpenRLHFRequest))(openrlhf)
+    app.post("/get_reward", openapi_extra=_body_schema(OpenRLHFRequest))(openrlhf)
+    app.add_middleware(_Guard, settings=settings)
+    return app
+

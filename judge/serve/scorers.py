@@ -1,0 +1,114 @@
+"""What the server scores with: a reward head, or a generative judge through :class:`Judge`.
+
+Both are wrapped behind one small interface: a list of ``(principle, prompt, responses)`` items
+in, one :class:`ItemResult` per item out. A generative judge's unparsed verdict gives ``None``
+scores (with its status and problems), never an invented number.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from judge.backends.base import ScoringBackend
+from judge.core import Judge
+from judge.principles import Principle
+
+Item = tuple[Principle, str, Sequence[str]]
+
+
+@dataclass
+class ItemResult:
+    """Scores for one item.
+
+    Attributes:
+        scores: one score per response; None where the judge gave none.
+        uncertainty: ensemble spread per response (heads with several members).
+        status: ``ok`` or the judge's verdict status.
+        problems: why a verdict was repaired or unparsed.
+    """
+
+    scores: list[float | None]
+    uncertainty: list[float] | None = None
+    status: str = "ok"
+    problems: list[str] = field(default_factory=list)
+
+
+class Scorer(Protocol):
+    """Scores items for the server."""
+
+    name: str
+    model: str | None
+    scale: tuple[float, float] | None
+
+    def score_items(self, items: list[Item]) -> list[ItemResult]:
+        """One result per item, in order."""
+        ...
+
+    def close(self) -> None:
+        """Release the backend."""
+        ...
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+class BackendScorer:
+    """A :class:`ScoringBackend` (e.g. a reward head): real-valued scores, no fixed scale."""
+
+    scale: tuple[float, float] | None = None
+
+    def __init__(self, backend: ScoringBackend) -> None:
+        self.backend = backend
+        self.name = backend.name
+        self.model = backend.model
+
+    def score_items(self, items: list[Item]) -> list[ItemResult]:
+        """Score with the backend (ensemble uncertainty when it offers it)."""
+        batch = [(p.text, q, list(rs)) for p, q, rs in items]
+        detailed = getattr(self.backend, "score_batch_detailed", None)
+        if detailed is not None:
+            return [ItemResult([_finite(s) for s in r.scores], r.uncertainty)
+                    for r in detailed(batch)]
+        return [ItemResult([_finite(s) for s in row]) for row in self.backend.score_batch(batch)]
+
+    def close(self) -> None:
+        """Close the backend."""
+        self.backend.close()
+
+
+class JudgeScorer:
+    """A generative judge: listwise for several responses, pointwise for one."""
+
+    def __init__(self, judge: Judge) -> None:
+        self.judge = judge
+        self.name = judge.backend.name
+        self.model = judge.backend.model
+        self.scale: tuple[float, float] | None = None
+
+    def score_items(self, items: list[Item]) -> list[ItemResult]:
+        """Judge every item in one ``Judge.rank`` call."""
+        rows: list[dict[str, Any]] = [{"prompt": q, "responses": list(rs), "principle": p}
+                                      for p, q, rs in items]
+        out = []
+        for j in self.judge.rank(rows):
+            if j.scale is not None:
+                self.scale = j.scale
+            scores: list[float | None] = [
+                _finite(j.scores[i]) if j.scores and i in j.scores else None for i in j.ids]
+            out.append(ItemResult(scores, None, j.status, list(j.problems)))
+        return out
+
+    def close(self) -> None:
+        """Close the judge's backend."""
+        self.judge.close()
+
+
+def scorer_for(judge: Judge) -> Scorer:
+    """The right wrapper for a judge's backend."""
+    if isinstance(judge.backend, ScoringBackend):
+        return BackendScorer(judge.backend)
+    return JudgeScorer(judge)

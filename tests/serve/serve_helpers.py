@@ -1,0 +1,55 @@
+"""A deterministic scorer for server tests: records every batch it is given."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from judge.serve.scorers import Item, ItemResult
+
+
+class LengthScorer:
+    """Scores a response by minus its length under concise principles, plus it otherwise."""
+
+    name = "length"
+    model = None
+    scale = None
+
+    def __init__(self, delay_s: float = 0.0) -> None:
+        self.batches: list[int] = []
+        self.delay_s = delay_s
+        self.lock = threading.Lock()
+
+    def score_items(self, items: list[Item]) -> list[ItemResult]:
+        with self.lock:
+            self.batches.append(len(items))
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        out = []
+        for principle, _, responses in items:
+            sign = -1.0 if "concise" in principle.id or "short" in principle.text.lower() else 1.0
+            out.append(ItemResult([sign * len(r) for r in responses]))
+        return out
+
+    def close(self) -> None:
+        pass
+
+
+def tiny_head(folder: Path) -> Path:
+    """Train and save a small hash-embedder head that prefers short answers under 'Be brief.'."""
+    from judge.distill.embedders import HashEmbedder
+    from judge.distill.heads import HeadArch
+    from judge.distill.labels import LabelItem
+    from judge.distill.train import TrainConfig, fit_head
+
+    items = []
+    for n in range(30):
+        short, long = f"answer {n}.", " ".join(["more detail here"] * 20) + f" {n}."
+        items.append(LabelItem("Be brief.", "brief", f"question {n}?", (short, long), (1, 0)))
+        items.append(LabelItem("Be thorough.", "thorough", f"question {n}?", (short, long),
+                               (0, 1)))
+    config = TrainConfig(arch=HeadArch(kind="ensemble", members=2, hidden=8), epochs=10,
+                         test_fraction=0.0)
+    fit_head(items, HashEmbedder(32), config, name="tiny").save(folder)
+    return folder
