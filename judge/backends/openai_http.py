@@ -22,7 +22,6 @@ Options (``-B KEY=VALUE``): ``api_key_env`` (OPENAI_API_KEY), ``max_concurrency`
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import os
@@ -43,6 +42,7 @@ from judge.backends._options import BackendOptions, json_object_option, parse_op
 from judge.backends._retry import RetryPolicy, is_transient_status, retry_after_seconds
 from judge.backends.launcher import LocalServer, server_command
 from judge.errors import ConfigError
+from judge.net import is_loopback_host
 from judge.types import Generation, GenerationRequest
 
 log = logging.getLogger(__name__)
@@ -124,13 +124,7 @@ def _launch(model: str, name: str, opts: OpenAIOptions) -> LocalServer:
 
 
 def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 class OpenAIBackend:

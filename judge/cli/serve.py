@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import sys
 from typing import Any
 
 from judge.cli.common import add_judge_args, build_judge
 from judge.errors import ConfigError, missing_dependency
+from judge.net import is_loopback_host
 
 
 def register(sub: Any) -> None:
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     judge = build_judge(args)
     scorer = scorer_for(judge)
     app = create_app(scorer, settings)
-    if not _is_loopback(args.host) and not token:
+    if not is_loopback_host(args.host) and not token:
         print(f"warning: serving on {args.host} without a token; anyone who can reach this "
               "port can use it (set --token or JUDGE_SERVE_TOKEN)", file=sys.stderr)
     print(f"serving {scorer.name} on http://{args.host}:{args.port} "
@@ -75,11 +75,3 @@ def run(args: argparse.Namespace) -> int:
         scorer.close()
     return 0
 
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
