@@ -130,8 +130,8 @@ def _record(key: str, config_hash: str, item: BenchItem, j: Judgment,
 
 
 def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: int = 16,
-              limit: int | None = None, progress: Callable[[int], None] | None = None
-              ) -> RunResult:
+              limit: int | None = None, progress: Callable[[int], None] | None = None,
+              on_start: Callable[[int, int], None] | None = None) -> RunResult:
     """Judge every list of ``suite`` not yet in ``out_dir``.
 
     Args:
@@ -141,6 +141,7 @@ def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: in
         chunk_size: lists sent to :meth:`Judge.rank` at once.
         limit: judge only this many lists, spread evenly over the suite.
         progress: called with the number of lists just finished (for a progress bar).
+        on_start: called once before judging with (lists planned, lists already done).
 
     Raises:
         BenchmarkError: ``out_dir`` holds a run of another suite version or judge configuration.
@@ -170,6 +171,8 @@ def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: in
     })
     manifest.setdefault("created", manifest["updated"])
     _write_manifest(manifest_path, manifest)
+    if on_start:
+        on_start(result.planned, result.already_done)
     direct = config["template"] is None
     with JsonlAppender(out / RECORDS) as appender:
         for start in range(0, len(pending), chunk_size):

@@ -91,21 +91,21 @@ def run_cmd(args: argparse.Namespace) -> int:
     judge = build_judge(args)
     print(f"suite {suite.name}: {len(suite.items)} lists (version {suite.version}); "
           f"run directory {out}", file=sys.stderr)
-    from tqdm import tqdm
+    from judge.cli.progress import progress
 
-    bar = None
+    bar: Any = None
+
+    def on_start(planned: int, done: int) -> None:
+        nonlocal bar
+        if done:
+            print(f"resuming: {done} of {planned} lists already judged", file=sys.stderr)
+        if planned > done:
+            bar = progress(planned - done, unit="list", desc="bench")
+
     try:
-        def progress(n: int) -> None:
-            if bar is not None:
-                bar.update(n)
-
-        from judge.bench.runner import select
-
-        planned = len(select(suite.items, args.limit))
-        bar = tqdm(total=planned, unit="list", file=sys.stderr, dynamic_ncols=True,
-                   disable=None)
         result = run_suite(suite, judge, out, chunk_size=args.chunk_size, limit=args.limit,
-                           progress=progress)
+                           on_start=on_start,
+                           progress=lambda n: bar.update(n) if bar is not None else None)
     except KeyboardInterrupt:
         print(f"\nstopped; finished lists are saved in {out}. Run the same command to resume.",
               file=sys.stderr)

@@ -74,10 +74,9 @@ def run(args: argparse.Namespace) -> int:
         if reused:
             print(f"resuming: {reused} of {total} rows already labeled", file=sys.stderr)
         if not args.no_progress and todo:
-            from tqdm.auto import tqdm
+            from judge.cli.progress import progress
 
-            bar = tqdm(total=todo, unit="row", desc="label", file=sys.stderr,
-                       dynamic_ncols=True, smoothing=0.1)
+            bar = progress(todo, unit="row", desc="label")
 
     try:
         summary = label_dataset(judge, args.input, args.output, options, on_start=on_start,

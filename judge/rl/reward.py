@@ -33,6 +33,7 @@ from judge.errors import BackendError, ConfigError, InputError, JudgeError
 from judge.label.chat import prompt_text, response_text
 from judge.label.normalize import check_mode, normalize_scores
 from judge.principles import Principle
+from judge.serve.openrlhf import format_response, parse_body
 from judge.types import Judgment
 
 OnFailure = Literal["none", "skip", "raise"] | float
@@ -276,23 +277,24 @@ class Reward:
                  labels_are_principles: bool = False) -> dict[str, Any]:
         """Answer an OpenRLHF remote-RM request (``{"query", "prompts", "labels"}``).
 
-        Samples of one request that share prompt and principle are judged listwise together
-        (OpenRLHF sends one sample per request today, so most are scored pointwise). See
-        :mod:`judge.rl.openrlhf` for how prompts, responses and principles are found. Choose a
-        numeric ``on_failure`` for OpenRLHF, which cannot train on a ``null`` reward.
+        Prompts, responses and principles are read exactly as ``judge serve``'s
+        ``/get_reward`` reads them (:mod:`judge.serve.openrlhf`); a sample without a principle
+        gets this reward's default. Samples of one request that share prompt and principle are
+        judged listwise together (OpenRLHF sends one sample per request today, so most are
+        scored pointwise). Choose a numeric ``on_failure`` for OpenRLHF, which cannot train on
+        a ``null`` reward.
 
         Args:
             body: the decoded JSON request.
             labels_are_principles: treat a plain string label as the sample's principle.
 
         Returns:
-            ``{"rewards", "scores" (rewards mapped to [0, 1]), "extra_logs"}``.
+            ``{"rewards", "scores" (rewards mapped to [0, 1]), "extra_logs"}`` with
+            ``judge_failed`` and ``judge_exact_split`` per sample.
 
         Raises:
             InputError: the body does not have OpenRLHF's shape.
         """
-        from judge.rl.openrlhf import parse_body, response_body  # needs the serve helpers
-
         samples = parse_body(body, labels_are_principles=labels_are_principles)
         members: dict[tuple[str, str | None], list[int]] = {}
         for n, s in enumerate(samples):
@@ -306,7 +308,7 @@ class Reward:
                                                       self._judge_groups(groups), strict=True):
             for n, value in zip(idx, values, strict=True):
                 rewards[n], failed[n], scales[n] = value, group_failed, scale
-        return response_body(rewards, scales, failed, [s.exact_split for s in samples])
+        return format_response(samples, rewards, failed=failed, scales=scales)
 
 
 def _reward_scale(scale: tuple[float, float] | None, normalize: str

@@ -8,6 +8,11 @@
 ``POST /get_reward``     ``{"rewards", "scores", "extra_logs"}`` (:mod:`judge.serve.openrlhf`)
 =======================  =========================================================================
 
+OpenRLHF requests are parsed by :mod:`judge.serve.openrlhf`, the same code
+:meth:`judge.rl.Reward.openrlhf` uses. A sample's principle is the request's ``principle``,
+else its label's, else the server's ``--principle``; with none, 422 names the sample. A sample
+whose verdict could not be parsed gets ``unparsed_reward`` and ``judge_failed`` = 1.
+
 Concurrent requests are micro-batched into one scoring call (:mod:`judge.serve.batcher`).
 Bad input gets a 4xx whose ``error`` says what is wrong: 400 malformed JSON, 401 missing or
 wrong bearer token, 413 body over the limit, 422 invalid fields / too many items / unknown
@@ -16,9 +21,11 @@ principle. 503 means the backend failed.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from functools import lru_cache
@@ -30,10 +37,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from judge._version import __version__
-from judge.errors import ArtifactError, BackendError, InputError, JudgeError
+from judge.errors import ArtifactError, BackendError, InputError, JudgeError, PrincipleError
 from judge.principles import Principle, resolve_principle
 from judge.serve.batcher import MicroBatcher
-from judge.serve.openrlhf import OpenRLHFRequest, format_response, principle_for_sample, split_query
+from judge.serve.openrlhf import OpenRLHFRequest, format_response, parse_request
 from judge.serve.scorers import Item, ItemResult, Scorer
 
 log = logging.getLogger(__name__)
@@ -61,7 +68,8 @@ class ServeSettings(BaseModel):
     labels_are_principles: bool = False
     """OpenRLHF: read a plain-string label as the sample's principle."""
     unparsed_reward: float = 0.0
-    """OpenRLHF: reward sent when a generative judge's verdict could not be parsed."""
+    """OpenRLHF: reward sent when a generative judge's verdict could not be parsed (a number:
+    OpenRLHF cannot train on null); such samples are logged as ``judge_failed``."""
 
 
 class ScoreRequest(BaseModel):
@@ -183,6 +191,9 @@ async def _send(send: Any, status: int, payload: dict[str, Any],
 def create_app(scorer: Scorer, settings: ServeSettings | None = None) -> FastAPI:
     """The FastAPI app serving ``scorer``.
 
+    At startup, a scorer with a ``warmup()`` method (a head loading its encoder) runs it before
+    the first request is taken, so that request does not pay for loading the model.
+
     Args:
         scorer: a :class:`~judge.serve.scorers.Scorer` (see :func:`scorer_for`).
         settings: limits, auth and defaults.
@@ -200,6 +211,15 @@ def create_app(scorer: Scorer, settings: ServeSettings | None = None) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> Any:
+        warmup = getattr(scorer, "warmup", None)
+        if callable(warmup):
+            started = time.perf_counter()
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, warmup)
+            except Exception as exc:
+                log.error("warming up %s failed, not serving: %s", scorer.name, exc)
+                raise
+            log.info("warmed up %s in %.1f s", scorer.name, time.perf_counter() - started)
         await batcher.start()
         try:
             yield
@@ -259,26 +279,29 @@ def create_app(scorer: Scorer, settings: ServeSettings | None = None) -> FastAPI
     async def openrlhf(request: Request) -> dict[str, Any]:
         body = await _validated(request, OpenRLHFRequest)
         check_count(len(body.query), "query")
+        samples = parse_request(body, labels_are_principles=settings.labels_are_principles)
         items: list[Item] = []
-        exact = []
-        for n, query in enumerate(body.query):
-            label = body.labels[n] if body.labels is not None else None
-            p = principle(principle_for_sample(
-                label, request_principle=body.principle, default_principle=settings.principle,
-                labels_are_principles=settings.labels_are_principles, index=n))
-            sample = split_query(query, body.prompts[n] if body.prompts is not None else None)
+        for n, sample in enumerate(samples):
+            value = sample.principle or settings.principle
+            if value is None:
+                raise InputError(
+                    f"sample {n}: no principle — send \"principle\" in the body, put "
+                    "{\"principle\": ...} in labels[i], or start the server with --principle",
+                    field="principle")
+            try:
+                p = principle(value)
+            except PrincipleError as exc:
+                raise InputError(f"sample {n}: {exc}", field="principle") from None
             items.append((p, sample.prompt, [sample.response]))
-            exact.append(1.0 if sample.exact_split else 0.0)
         results = await batcher.submit(items)
-        rewards = [r.scores[0] if r.scores[0] is not None else settings.unparsed_reward
+        failed = [r.scores[0] is None for r in results]
+        rewards = [settings.unparsed_reward if r.scores[0] is None else r.scores[0]
                    for r in results]
-        logs: dict[str, list[float]] = {"judge_exact_split": exact}
-        if any(r.status != "ok" for r in results):
-            logs["judge_unparsed"] = [0.0 if r.scores[0] is not None else 1.0 for r in results]
-        spreads = [r.uncertainty[0] for r in results if r.uncertainty]
-        if len(spreads) == len(results):
-            logs["judge_uncertainty"] = spreads
-        return format_response(rewards, scale=scorer.scale, extra_logs=logs)
+        logs: dict[str, list[float]] = {}
+        if all(r.uncertainty for r in results):
+            logs["judge_uncertainty"] = [r.uncertainty[0] for r in results if r.uncertainty]
+        return format_response(samples, rewards, failed=failed,
+                               scales=[scorer.scale] * len(samples), extra_logs=logs)
 
     app.post("/openrlhf", openapi_extra=_body_schema(OpenRLHFRequest))(openrlhf)
     app.post("/get_reward", openapi_extra=_body_schema(OpenRLHFRequest))(openrlhf)

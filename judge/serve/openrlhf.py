@@ -1,32 +1,51 @@
 """OpenRLHF's remote reward-model protocol, as pure functions.
 
 OpenRLHF (``--reward.remote_url http://host:port/get_reward``) POSTs
-``{"query": [...], "prompts": [...], "labels": [...]}``: ``query[i]`` is the decoded prompt
-*plus* the generated response, special tokens included; ``prompts[i]`` is the prompt as the
-policy saw it (chat template applied). It expects ``{"rewards": [...], "scores": [...],
-"extra_logs": {...}}``, with ``scores`` in [0, 1] for dynamic filtering and ``extra_logs``
-values logged per sample.
+``{"query": [...], "prompts": [...], "labels": [...]}`` (older versions send only ``query``):
+``query[i]`` is the decoded prompt *plus* the generated response, special tokens included;
+``prompts[i]`` is the prompt as the policy saw it (chat template applied). It reads
+``{"rewards": [...], "scores": [...], "extra_logs": {...}}``, with ``scores`` in [0, 1] for
+dynamic filtering and ``extra_logs`` values logged per sample.
 
-These helpers split each query into the user's prompt and the response, pick the principle
-for each sample, and format the answer. They import nothing heavy, so RL adapters can reuse
-them.
+This is the one place that reads and writes that protocol, for ``judge serve``'s
+``/get_reward`` and for :meth:`judge.rl.Reward.openrlhf` alike:
+
+* :func:`split_query` finds the user's prompt and the response in a query: after ``prompts[i]``
+  when the query contains it, else after the last assistant-turn header of a known chat format
+  (the prompt is missing or was cut from the left), else after the longest common prefix;
+* :func:`parse_label` reads a principle (and a prompt override) from a label: an object, or a
+  JSON object in a string, with ``principle`` / ``prompt`` keys; a plain string label is a
+  principle only with ``labels_are_principles`` (OpenRLHF's labels usually carry reference
+  answers);
+* :func:`parse_request` / :func:`parse_body` turn a request into :class:`Sample` objects;
+* :func:`format_response` writes the answer, with the same ``extra_logs`` keys on both paths.
+
+It imports nothing heavy (no fastapi, no torch), so RL code can use it cheaply.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from judge.errors import InputError
 
 
 class OpenRLHFRequest(BaseModel):
-    """The request body. ``principle`` (one for the whole request) is this server's extension."""
+    """The request body. ``principle`` (one for the whole request) is this toolkit's extension."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -55,15 +74,18 @@ class Sample:
     """One sample ready to score.
 
     Attributes:
-        prompt: the user's prompt (chat markup removed).
-        response: the generated response (trailing end-of-sequence tokens removed).
-        exact_split: whether ``prompts[i]`` was found at the start of the query (False means a
-            fallback split was used; it is counted in ``extra_logs``).
+        prompt: the user's prompt (chat markup removed), or the label's prompt override.
+        response: the generated response (end-of-turn and padding tokens removed).
+        exact_split: whether ``prompts[i]`` was found in the query (False: a fallback split
+            was used; logged as ``judge_exact_split``).
+        principle: the request's ``principle``, else the label's, else None (the caller's
+            default applies).
     """
 
     prompt: str
     response: str
     exact_split: bool
+    principle: str | None = None
 
 
 # Special tokens that end a generation or pad it, across common chat formats.
@@ -77,6 +99,17 @@ _LLAMA3_USER = re.compile(
 _INST_USER = re.compile(r"\[INST\](.*?)\[/INST\]", re.DOTALL)
 _GEMMA_USER = re.compile(r"<start_of_turn>user\s*\n(.*?)(?:<end_of_turn>|$)", re.DOTALL)
 _ANY_SPECIAL = re.compile(r"<\|[^|<>\n]{1,40}\|>|</?s>|<bos>|<eos>|<pad>")
+# Where the assistant's turn starts, per chat format (the first format found wins; within it,
+# the last header).
+_ASSISTANT_HEADERS = (
+    re.compile(r"<\|im_start\|>assistant[^\n]*\n"),                         # ChatML (Qwen)
+    re.compile(r"<\|start_header_id\|>assistant<\|end_header_id\|>\s*"),    # Llama 3
+    re.compile(r"<start_of_turn>model\n"),                                   # Gemma
+    re.compile(r"<\|assistant\|>\n?"),                                       # Phi-3, Zephyr
+    re.compile(r"\[/INST\]\s*"),                                             # Mistral / Llama 2
+    re.compile(r"(?:^|\n)Assistant:\s*"),                                    # plain transcripts
+)
+_PLAIN_USER = re.compile(r"(?:^|\n)User:\s*(.*?)\s*(?=\nAssistant:|\Z)", re.DOTALL)
 
 
 def strip_end_tokens(text: str) -> str:
@@ -103,64 +136,134 @@ def user_prompt(prompt: str) -> str:
     return _ANY_SPECIAL.sub("", prompt).strip()
 
 
+def _after_prompt(query: str, prompt: str) -> str | None:
+    """What follows ``prompt`` in ``query``: at the start, after leading BOS/pad tokens, or
+    after its last occurrence; None when the query does not contain it."""
+    if query.startswith(prompt):
+        return query[len(prompt):]
+    stripped_q, stripped_p = _LEAD_TOKENS.sub("", query), _LEAD_TOKENS.sub("", prompt)
+    if stripped_p and stripped_q.startswith(stripped_p):
+        return stripped_q[len(stripped_p):]
+    at = query.rfind(prompt)
+    return query[at + len(prompt):] if at >= 0 else None
+
+
+def _after_header(query: str) -> tuple[str, str] | None:
+    """(user prompt, response) split at the last assistant-turn header; None without one."""
+    for pattern in _ASSISTANT_HEADERS:
+        cut = max((m.end() for m in pattern.finditer(query)), default=-1)
+        if cut < 0:
+            continue
+        head = query[:cut]
+        turns = _PLAIN_USER.findall(head) if pattern is _ASSISTANT_HEADERS[-1] else []
+        asked = str(turns[-1]).strip() if turns else user_prompt(head)
+        return asked, query[cut:]
+    return None
+
+
 def split_query(query: str, prompt: str | None) -> Sample:
     """Split ``query`` (prompt + response) into the user prompt and the response.
 
-    The response is what follows ``prompt`` in ``query``: found at the start, else after
-    leading BOS/pad tokens, else anywhere (last occurrence). When the prompt is not found at all
-    (e.g. it was truncated), the response is what follows the longest common prefix and
-    ``exact_split`` is False. Without ``prompt`` the whole query is the response.
+    In order: the response follows ``prompt`` where the query contains it (``exact_split``);
+    else it follows the last assistant-turn header of a known chat format (ChatML, Llama 3,
+    Gemma, Phi-3, ``[/INST]``, ``Assistant:``), for a missing or left-truncated prompt; else
+    the longest common prefix with ``prompt``; else the whole query is the response.
 
     >>> s = split_query("<|im_start|>user\\n2+2?<|im_end|>\\n<|im_start|>assistant\\n4<|im_end|>",
     ...                 "<|im_start|>user\\n2+2?<|im_end|>\\n<|im_start|>assistant\\n")
     >>> (s.prompt, s.response, s.exact_split)
     ('2+2?', '4', True)
+    >>> split_query("<|im_start|>user\\nHi<|im_end|>\\n<|im_start|>assistant\\nHello!", None)
+    Sample(prompt='Hi', response='Hello!', exact_split=False, principle=None)
     """
-    if not prompt:
-        return Sample("", strip_end_tokens(_LEAD_TOKENS.sub("", query)).strip(), prompt == "")
-    exact = True
-    if query.startswith(prompt):
-        rest = query[len(prompt):]
+    if prompt and (rest := _after_prompt(query, prompt)) is not None:
+        return Sample(user_prompt(prompt), strip_end_tokens(rest).strip(), True)
+    if (found := _after_header(query)) is not None:
+        asked, rest = found
+    elif prompt:
+        n, limit = 0, min(len(query), len(prompt))
+        while n < limit and query[n] == prompt[n]:
+            n += 1
+        asked, rest = user_prompt(prompt), query[n:]
     else:
-        stripped_q, stripped_p = _LEAD_TOKENS.sub("", query), _LEAD_TOKENS.sub("", prompt)
-        if stripped_p and stripped_q.startswith(stripped_p):
-            rest = stripped_q[len(stripped_p):]
-        elif (at := query.rfind(prompt)) >= 0:
-            rest = query[at + len(prompt):]
-        else:
-            n = 0
-            limit = min(len(query), len(prompt))
-            while n < limit and query[n] == prompt[n]:
-                n += 1
-            rest, exact = query[n:], False
-    return Sample(user_prompt(prompt), strip_end_tokens(rest).strip(), exact)
+        asked, rest = "", _LEAD_TOKENS.sub("", query)
+    return Sample(asked, strip_end_tokens(rest).strip(), False)
 
 
-def principle_for_sample(label: Any, *, request_principle: str | None,
-                         default_principle: str | None, labels_are_principles: bool,
-                         index: int) -> str:
-    """The principle for sample ``index``.
+def _label_text(data: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InputError(f"must be text, not {type(value).__name__}", field=f"{where}.{key}")
+    return value.strip() or None
 
-    Order: the request's ``principle``; then the sample's label when it is an object with a
-    ``principle`` key, or (with ``labels_are_principles``) a non-empty string; then the
-    server's default.
+
+def parse_label(label: Any, *, labels_are_principles: bool = False,
+                where: str = "label") -> tuple[str | None, str | None]:
+    """(principle, prompt override) from one OpenRLHF label.
+
+    An object, or a string holding a JSON object, gives its ``principle`` and ``prompt`` keys;
+    another string is a principle only with ``labels_are_principles``; anything else gives
+    nothing.
 
     Raises:
-        InputError: no principle could be found for the sample.
+        InputError: the label's ``principle`` or ``prompt`` is not text (``where`` names it).
+
+    >>> parse_label('{"principle": "no-sycophancy"}')
+    ('no-sycophancy', None)
+    >>> parse_label("42"), parse_label("Be brief.", labels_are_principles=True)
+    ((None, None), ('Be brief.', None))
     """
-    if request_principle:
-        return request_principle
-    if isinstance(label, Mapping) and isinstance(label.get("principle"), str) and \
-            label["principle"].strip():
-        return str(label["principle"])
-    if labels_are_principles and isinstance(label, str) and label.strip():
-        return label
-    if default_principle:
-        return default_principle
-    raise InputError(
-        f"sample {index}: no principle — send \"principle\" in the body, put "
-        "{\"principle\": ...} in labels[i], or start the server with --principle",
-        field="principle")
+    data: Any = label
+    if isinstance(label, str):
+        text = label.strip()
+        data = None
+        if text.startswith("{"):
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError:
+                data = None
+        if not isinstance(data, Mapping):
+            return (text if labels_are_principles and text else None), None
+    if not isinstance(data, Mapping):
+        return None, None
+    return _label_text(data, "principle", where), _label_text(data, "prompt", where)
+
+
+def parse_request(request: OpenRLHFRequest, *,
+                  labels_are_principles: bool = False) -> list[Sample]:
+    """The samples of a validated request, in order.
+
+    A sample's principle is the request's ``principle``, else its label's (None when neither
+    has one); a label's ``prompt`` replaces the prompt found in the query.
+    """
+    samples = []
+    for n, query in enumerate(request.query):
+        split = split_query(query, request.prompts[n] if request.prompts is not None else None)
+        label = request.labels[n] if request.labels is not None else None
+        principle, prompt = parse_label(label, labels_are_principles=labels_are_principles,
+                                        where=f"labels[{n}]")
+        samples.append(replace(split, prompt=prompt or split.prompt,
+                               principle=request.principle or principle))
+    return samples
+
+
+def parse_body(body: Any, *, labels_are_principles: bool = False) -> list[Sample]:
+    """The samples of a decoded JSON request body.
+
+    Raises:
+        InputError: the body does not have OpenRLHF's shape (the field is named).
+    """
+    if not isinstance(body, Mapping):
+        raise InputError("the request body must be a JSON object with 'query'")
+    try:
+        request = OpenRLHFRequest.model_validate(body)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or None
+        raise InputError(err["msg"], field=field) from None
+    return parse_request(request, labels_are_principles=labels_are_principles)
 
 
 def to_unit_interval(reward: float, scale: tuple[float, float] | None) -> float:
@@ -176,13 +279,26 @@ def to_unit_interval(reward: float, scale: tuple[float, float] | None) -> float:
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, reward))))
 
 
-def format_response(rewards: Sequence[float], *, scale: tuple[float, float] | None = None,
+def format_response(samples: Sequence[Sample], rewards: Sequence[float | None], *,
+                    failed: Sequence[bool], scales: Sequence[tuple[float, float] | None],
                     extra_logs: Mapping[str, Sequence[float]] | None = None) -> dict[str, Any]:
-    """The JSON body OpenRLHF expects.
+    """The JSON body OpenRLHF reads: ``rewards``, the same mapped to [0, 1] as ``scores``
+    (``scales[i]`` is reward i's range, None when unbounded; a ``None`` reward stays ``null``),
+    and per-sample ``extra_logs``: ``judge_failed``, ``judge_exact_split`` and any others given.
 
-    >>> format_response([0.0], extra_logs={"exact_split": [1.0]})
-    {'rewards': [0.0], 'scores': [0.5], 'extra_logs': {'exact_split': [1.0]}}
+    >>> out = format_response([split_query("Q: 2+2? A: 4", "Q: 2+2? A:")], [0.0],
+    ...                       failed=[False], scales=[None])
+    >>> out["rewards"], out["scores"]
+    ([0.0], [0.5])
+    >>> out["extra_logs"]
+    {'judge_failed': [0.0], 'judge_exact_split': [1.0]}
     """
-    return {"rewards": [float(r) for r in rewards],
-            "scores": [to_unit_interval(float(r), scale) for r in rewards],
-            "extra_logs": {k: [float(x) for x in v] for k, v in (extra_logs or {}).items()}}
+    logs = {"judge_failed": [1.0 if f else 0.0 for f in failed],
+            "judge_exact_split": [1.0 if s.exact_split else 0.0 for s in samples]}
+    logs.update({k: [float(x) for x in v] for k, v in (extra_logs or {}).items()})
+    if any(len(v) != len(samples) for v in (rewards, scales, *logs.values())):
+        raise ValueError("rewards, scales and extra_logs need one entry per sample")
+    return {"rewards": [None if r is None else float(r) for r in rewards],
+            "scores": [None if r is None else to_unit_interval(float(r), s)
+                       for r, s in zip(rewards, scales, strict=True)],
+            "extra_logs": logs}

@@ -37,7 +37,7 @@ class ItemResult:
 
 
 class Scorer(Protocol):
-    """Scores items for the server."""
+    """Scores items for the server (one may also offer ``warmup()``, run once at startup)."""
 
     name: str
     model: str | None
@@ -74,6 +74,11 @@ class BackendScorer:
             return [ItemResult([_finite(s) for s in r.scores], r.uncertainty)
                     for r in detailed(batch)]
         return [ItemResult([_finite(s) for s in row]) for row in self.backend.score_batch(batch)]
+
+    def warmup(self) -> None:
+        """Score one tiny item, so the backend loads its model (a head's encoder) now rather
+        than on the first request."""
+        self.backend.score_batch([("Be helpful.", "Hi.", ["Hello."])])
 
     def close(self) -> None:
         """Close the backend."""

@@ -4,6 +4,12 @@ The model's output is gibberish; it exists to exercise real engine code paths (t
 template, batching, generation, logprobs, hidden states) in tests and benchmarks.
 
     python -m judge.testing.tiny_model OUT_DIR [--hidden 64] [--layers 2]
+    python -m judge.testing.tiny_model OUT_DIR --corpus english --vocab-size 8192 --max-positions 32768
+
+The default tokenizer is trained on a few sentences (fast to build, ~1.4 characters per token);
+``corpus="english"`` trains it on the Python documentation that ships with the interpreter
+(``pydoc_data``), about 3 characters per token on English text, which makes long benchmark
+prompts (RM-Bench) two to three times shorter and a CPU run correspondingly cheaper.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ _CORPUS = [
     "I can't help with that, but here is a safer alternative.",
     "0 1 2 3 4 5 6 7 8 9 , : [ ] { } \" ' - _ model score scores best worst",
 ]
+TOKENIZER_CORPORA = ("tests", "english")
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 CHAT_TEMPLATE = (
     "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + "
@@ -29,13 +36,27 @@ CHAT_TEMPLATE = (
 )
 
 
+def _tokenizer_corpus(name: str) -> list[str]:
+    if name == "tests":
+        return _CORPUS * 4
+    if name == "english":
+        from pydoc_data.topics import topics  # stdlib: ~465k characters of English prose
+
+        return [*topics.values(), *_CORPUS]
+    from judge.errors import ConfigError
+
+    raise ConfigError(f"unknown tokenizer corpus {name!r}; choose one of {TOKENIZER_CORPORA}")
+
+
 def build_tiny_model(out: str | Path, *, hidden_size: int = 64, num_layers: int = 2,
                      num_heads: int = 2, vocab_size: int = 512, seed: int = 0,
-                     max_positions: int = 4096) -> Path:
+                     max_positions: int = 4096, corpus: str = "tests") -> Path:
     """Write a tiny random model + tokenizer to ``out`` and return the path.
 
     head_dim is ``hidden_size // num_heads`` (32 by default, which vLLM's CPU attention accepts).
+    ``corpus`` picks the tokenizer's training text (see the module docstring).
     """
+    texts = _tokenizer_corpus(corpus)
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
@@ -48,7 +69,7 @@ def build_tiny_model(out: str | Path, *, hidden_size: int = 64, num_layers: int 
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIALS,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
                                   show_progress=False)
-    tok.train_from_iterator(_CORPUS * 4, trainer)
+    tok.train_from_iterator(texts, trainer)
     hf_tok = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>",
                                      pad_token="<|endoftext|>", padding_side="left",
                                      model_max_length=max_positions)
@@ -77,9 +98,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--heads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--vocab-size", type=int, default=512,
+                    help="BPE vocabulary size (the 'tests' corpus tops out near 430)")
+    ap.add_argument("--max-positions", type=int, default=4096,
+                    help="context length the model and tokenizer accept (default 4096)")
+    ap.add_argument("--corpus", choices=TOKENIZER_CORPORA, default="tests",
+                    help="tokenizer training text: 'tests' (a few sentences, default) or "
+                         "'english' (the interpreter's own documentation; ~2x fewer tokens)")
     a = ap.parse_args(argv)
     path = build_tiny_model(a.out, hidden_size=a.hidden, num_layers=a.layers,
-                            num_heads=a.heads, seed=a.seed)
+                            num_heads=a.heads, seed=a.seed, vocab_size=a.vocab_size,
+                            max_positions=a.max_positions, corpus=a.corpus)
     print(path)
     return 0
 

@@ -41,6 +41,21 @@ def test_run_report_compare_with_oracles(tmp_path: Path, capsys: pytest.CaptureF
     assert (cmp_dir / "compare.png").is_file() and (cmp_dir / "compare.json").is_file()
 
 
+def test_resumed_run_says_so_and_counts_only_new_lists(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "run"
+    common = ["--backend", "oracle", "--out", str(out), "--no-report"]
+    assert main(["bench", "run", "sample", "--limit", "10", *common]) == 0
+    first = capsys.readouterr().err
+    assert "resuming" not in first and "bench: 10/10 lists (100%)" in first  # plain lines: no tty
+    n = len(load_suite("sample").items)
+    assert main(["bench", "run", "sample", *common]) == 0
+    err = capsys.readouterr().err
+    assert f"resuming: 10 of {n} lists already judged" in err
+    assert f"bench: {n - 10}/{n - 10} lists (100%)" in err
+    assert f"{n} lists: {n - 10} judged now, 10 done before" in err
+
+
 def test_scripted_reply_file_with_gold_answers(tmp_path: Path,
                                                capsys: pytest.CaptureFixture) -> None:
     suite = load_suite("sample")

@@ -1,4 +1,8 @@
-"""OpenRLHF's remote-RM protocol: splitting queries, labels, request/response shapes."""
+"""``Reward.openrlhf``: OpenRLHF remote-RM requests answered in process and by ``judge serve``.
+
+The protocol's parsing is tested in tests/serve/test_serve_openrlhf.py, and its parity with
+the server in tests/serve/test_serve_openrlhf_parity.py.
+"""
 
 from __future__ import annotations
 
@@ -14,67 +18,22 @@ import pytest
 
 from judge.errors import InputError
 from judge.rl import Reward
-from judge.rl.openrlhf import parse_body, parse_label, split_sample
 
 CHATML_PROMPT = ("<|im_start|>system\nYou are helpful.<|im_end|>\n"
                  "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n")
-LLAMA3 = ("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi there<|eot_id|>"
-          "<|start_header_id|>assistant<|end_header_id|>\n\nHello!<|eot_id|>")
-GEMMA = ("<bos><start_of_turn>user\nName a colour<end_of_turn>\n<start_of_turn>model\n"
-         "Blue<end_of_turn>\n<eos>")
-
-
-@pytest.mark.parametrize(("query", "prompt", "judge_prompt", "response", "exact"), [
-    # OpenRLHF today: prompts given, query = prompt + response + end tokens and padding.
-    (CHATML_PROMPT + "4<|im_end|><|endoftext|><|endoftext|>", CHATML_PROMPT, "What is 2+2?",
-     "4", True),
-    # Older OpenRLHF sends only the query: the assistant header marks the response.
-    (CHATML_PROMPT + "It is 4.<|im_end|>", None, "What is 2+2?", "It is 4.", False),
-    (LLAMA3, None, "Hi there", "Hello!", False),
-    ("<s>[INST] Tell a joke [/INST] Why did the chicken cross?</s>", None, "Tell a joke",
-     "Why did the chicken cross?", False),
-    (GEMMA, None, "Name a colour", "Blue", False),
-    # A prompt cut from the left: the query no longer starts with it; the header still works.
-    (CHATML_PROMPT[25:] + "Four.<|im_end|>", CHATML_PROMPT, "What is 2+2?", "Four.", False),
-    # No chat template at all.
-    ("Q: capital of France?\nA: Paris", "Q: capital of France?\nA:",
-     "Q: capital of France?\nA:", "Paris", True),
-    ("User: hi\nAssistant: hello there", None, "hi", "hello there", False),
-    # A response that itself contains the prompt text is split at the prompt's end.
-    ("say x" + " and say x", "say x", "say x", "and say x", True),
-    # Nothing to go by: the judge sees the whole query as the response.
-    ("just text", None, "", "just text", False),
-])
-def test_split_sample(query, prompt, judge_prompt, response, exact):
-    assert split_sample(query, prompt) == (judge_prompt, response, exact)
-
-
-@pytest.mark.parametrize(("label", "as_principle", "expected"), [
-    (None, True, (None, None)),
-    ("", True, (None, None)),
-    ("42", False, (None, None)),  # OpenRLHF labels are usually reference answers
-    ("no-sycophancy", True, ("no-sycophancy", None)),
-    ('{"principle": "no-sycophancy", "prompt": "2+2?"}', False, ("no-sycophancy", "2+2?")),
-    ({"principle": "Be kind."}, False, ("Be kind.", None)),
-    ({"answer": 4}, True, (None, None)),
-    ("{not json", True, ("{not json", None)),
-    (7, True, (None, None)),
-])
-def test_parse_label(label, as_principle, expected):
-    assert parse_label(label, labels_are_principles=as_principle) == expected
 
 
 @pytest.mark.parametrize(("body", "message"), [
     ({}, "field 'query'"),
-    ({"query": []}, "field 'query'"),
-    ({"query": ["a", "b"], "prompts": ["a"]}, "'prompts' has 1 entries"),
     ({"query": ["a"], "labels": ["x", "y"]}, "'labels' has 2 entries"),
-    ({"query": [3]}, "field 'query.0'"),
+    ({"query": ["a"], "labels": [{"principle": 5}]}, r"labels\[0\]\.principle"),
     ([1, 2], "JSON object"),
 ])
-def test_bad_bodies_are_input_errors(body, message):
+def test_bad_bodies_are_input_errors(text_judge, body, message):
+    reward = Reward(text_judge, on_failure=0.0)
     with pytest.raises(InputError, match=message):
-        parse_body(body)
+        reward.openrlhf(body)
+    assert reward.stats.calls == 0  # rejected before anything was judged
 
 
 def test_openrlhf_request_and_response_shape(text_judge):
@@ -146,7 +105,7 @@ def test_openrlhf_requests_against_judge_serve(tmp_path):
         assert r.status_code == 200, r.text
         data = r.json()
         assert data["rewards"] == [4.0] and data["scores"] == [0.75]  # 4 on 1-5 -> [0, 1]
-        assert "extra_logs" in data
+        assert data["extra_logs"] == {"judge_failed": [0.0], "judge_exact_split": [1.0]}
         r = httpx.post(base + "/get_reward", json={"prompts": ["x"]}, timeout=30)
         assert 400 <= r.status_code < 500  # a malformed body is a client error, not a 500
     finally:

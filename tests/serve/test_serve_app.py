@@ -37,7 +37,48 @@ def test_openrlhf_body(client: Any) -> None:
         out = r.json()
         assert out["rewards"] == [-1.0, 13.0]  # default principle, then the label's principle
         assert len(out["scores"]) == 2 and all(0 <= s <= 1 for s in out["scores"])
-        assert out["extra_logs"]["judge_exact_split"] == [1.0, 1.0]
+        assert out["extra_logs"] == {"judge_failed": [0.0, 0.0], "judge_exact_split": [1.0, 1.0]}
+
+
+def test_openrlhf_principle_errors_name_the_sample(scorer: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from judge.serve.app import ServeSettings, create_app
+
+    query = "<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\na"
+    with TestClient(create_app(scorer, ServeSettings())) as c:
+        r = c.post("/get_reward", json={"query": [query, query],
+                                        "labels": ['{"principle": "Be brief."}', "Be brief."]})
+        assert r.status_code == 422 and "sample 1: no principle" in r.json()["error"]
+        r = c.post("/get_reward", json={"query": [query], "labels": [{"principle": "no-such-id"}]})
+        assert r.status_code == 422
+        assert "sample 0" in r.json()["error"] and "unknown principle id" in r.json()["error"]
+        r = c.post("/get_reward", json={"query": [query], "labels": [{"principle": 3}]})
+        assert r.status_code == 422 and "labels[0].principle" in r.json()["error"]
+        r = c.post("/get_reward", json={"query": [query, query],
+                                        "labels": ['{"principle": "Be brief."}', None],
+                                        "principle": "Prefer long answers."})
+        assert r.status_code == 200 and r.json()["rewards"] == [1.0, 1.0]  # request wins
+
+
+def test_startup_warms_a_head_up_before_the_first_request(tmp_path: Any) -> None:
+    pytest.importorskip("torch")
+    from fastapi.testclient import TestClient
+    from serve_helpers import tiny_head
+
+    from judge.core import Judge
+    from judge.serve.app import ServeSettings, create_app
+    from judge.serve.scorers import BackendScorer, scorer_for
+
+    judge = Judge(f"head:{tiny_head(tmp_path / 'head')}")
+    scorer = scorer_for(judge)
+    assert isinstance(scorer, BackendScorer)
+    head = judge.backend.head  # type: ignore[union-attr]
+    app = create_app(scorer, ServeSettings(principle="Be brief."))
+    assert head._embedder is None  # a head loads its encoder on first use
+    with TestClient(app) as c:
+        assert head._embedder is not None  # loaded at startup, no request made yet
+        assert c.get("/health").json()["requests"] == 0
 
 
 @pytest.mark.parametrize(("kwargs", "status", "needle"), [

@@ -96,7 +96,7 @@ def test_generative_judge_over_http(live_server: Any) -> None:
                                                     "prompts": ["Q: hi A: ", "Q: hi A: "]})
         out = r.json()
         assert out["rewards"] == [4.0, -1.0] and out["scores"][0] == pytest.approx(0.75)
-        assert out["extra_logs"]["judge_unparsed"] == [0.0, 1.0]
+        assert out["extra_logs"] == {"judge_failed": [0.0, 1.0], "judge_exact_split": [1.0, 1.0]}
         r = httpx.post(base + "/score", json={"prompt": "q", "responses": ["a", "b", "c"]})
         body = r.json()
         assert body["scale"] == [1.0, 5.0] and sorted(body["scores"]) == [3.0, 4.0, 5.0]
