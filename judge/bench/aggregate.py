@@ -99,6 +99,21 @@ def list_result(record: Mapping[str, Any], *, strict: bool = False) -> ListResul
     )
 
 
+def chance_result(record: Mapping[str, Any]) -> ListResult:
+    """What a judge that orders the list uniformly at random scores on it, in expectation:
+    accuracy 1/2 of the gold-ordered pairs, tau 0, and the exact expected NDCG and top-1.
+    Every list counts, judged or not (the figures depend only on the gold labels)."""
+    g = [float(v) for v in record["gold"].values()]
+    informative = len(set(g)) > 1
+    pairs = sum(1 for i in range(len(g)) for j in range(i + 1, len(g)) if g[i] != g[j])
+    return ListResult(
+        category=str(record["category"]), domain=str(record["domain"]),
+        principle=str(record["principle_name"]), status="chance", outcome="scored",
+        judged=True, credit=pairs / 2.0, pairs=pairs, tau=0.0 if informative else None,
+        ndcg=metrics.chance_ndcg(g) if informative and min(g) >= 0 else None,
+        top1=metrics.chance_top1(g) if informative else None, variance=None)
+
+
 def _column(results: Sequence[ListResult], name: str) -> np.ndarray:
     return np.array([np.nan if getattr(r, name) is None else getattr(r, name)
                      for r in results], dtype=float)
@@ -180,10 +195,14 @@ def grouped(results: Sequence[ListResult], key: str) -> dict[str, list[ListResul
     return dict(sorted(groups.items()))
 
 
-def breakdown(records: Iterable[Mapping[str, Any]], *, strict: bool, resamples: int = 1000,
-              seed: int = 0) -> dict[str, Any]:
-    """Overall, per-category, per-domain and per-principle figures for a run's records."""
-    results = [list_result(r, strict=strict) for r in records]
+def breakdown(records: Iterable[Mapping[str, Any]], *, strict: bool = False,
+              resamples: int = 1000, seed: int = 0, chance: bool = False) -> dict[str, Any]:
+    """Overall, per-category, per-domain and per-principle figures for a run's records.
+
+    ``chance=True`` gives the figures of a random-order judge on the same lists instead
+    (:func:`chance_result`), the floor to read the judge's figures against.
+    """
+    results = [chance_result(r) if chance else list_result(r, strict=strict) for r in records]
     out: dict[str, Any] = {"overall": summarize(results, resamples=resamples, seed=seed)}
     for key in ("category", "domain", "principle"):
         out[f"by_{key}"] = {name: summarize(group, resamples=resamples, seed=seed)

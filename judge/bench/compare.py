@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from judge.bench.report import LABELS, build_report, fmt, judge_label
+from judge.bench.report import CHANCE_FIGURES, LABELS, build_report, fmt, judge_label
 from judge.bench.runner import now
 from judge.errors import BenchmarkError
 
@@ -48,6 +48,15 @@ def build_comparison(run_dirs: list[str | Path], *, resamples: int = 1000,
             "suites": sorted(f"{s} {v}" for s, v in versions)}
 
 
+def _shared_chance(runs: dict[str, Any]) -> dict[str, Any] | None:
+    """The chance figures when every run covered the same lists (else none is shown)."""
+    figures = [rep["metrics"].get("chance", {}).get("overall") for rep in runs.values()]
+    if not figures or any(f is None for f in figures):
+        return None
+    keys = {(f["lists"], f["pairs"], *(f[c]["value"] for c in CHANCE_FIGURES)) for f in figures}
+    return figures[0] if len(keys) == 1 else None
+
+
 def render_markdown(comparison: dict[str, Any], plot: Path | None = None) -> str:
     """The comparison as Markdown: provenance, overall figures, per-category and per-domain."""
     runs: dict[str, Any] = comparison["runs"]
@@ -72,6 +81,10 @@ def render_markdown(comparison: dict[str, Any], plot: Path | None = None) -> str
         st = rep["metrics"]["strict"]["overall"]
         cells = [fmt(ov[c], digits=2 if c == "variance" else 1) for c in cols]
         out.append(f"| {label} | " + " | ".join(cells) + f" | {fmt(st['accuracy'])} |")
+    chance = _shared_chance(runs)
+    if chance:
+        cells = [fmt(chance[c], ci=False) if c in CHANCE_FIGURES else "" for c in cols]
+        out.append("| *chance (random order)* | " + " | ".join(cells) + " | |")
     for key in ("category", "domain"):
         groups = sorted({g for rep in runs.values()
                          for g in rep["metrics"]["default"][f"by_{key}"]})

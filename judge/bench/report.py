@@ -13,6 +13,8 @@ from judge.bench.runner import load_records, now, read_manifest
 from judge.errors import BenchmarkError
 
 SCHEMA_VERSION = 1
+#: Figures the chance row has (a random order has no scores, so no variance or failure rates).
+CHANCE_FIGURES = ("accuracy", "tau", "ndcg", "top1")
 LABELS: dict[str, str] = {
     "accuracy": "Accuracy", "tau": "τ-b ×100", "ndcg": "NDCG", "top1": "Top-1",
     "variance": "Var", "unparsed_rate": "Unparsed %", "error_rate": "Errors %",
@@ -55,7 +57,9 @@ def build_report(run_dir: str | Path, *, resamples: int = 1000, seed: int = 0
         "statuses": dict(Counter(str(r["status"]) for r in records)),
         "bootstrap": {"resamples": resamples, "seed": seed, "level": 0.95, "unit": "list"},
         "metrics": {"default": breakdown(records, strict=False, resamples=resamples, seed=seed),
-                    "strict": breakdown(records, strict=True, resamples=resamples, seed=seed)},
+                    "strict": breakdown(records, strict=True, resamples=resamples, seed=seed),
+                    "chance": breakdown(records, chance=True, resamples=resamples,
+                                        seed=seed)},
     }
 
 
@@ -129,10 +133,17 @@ def render_markdown(report: dict[str, Any], plots: list[Path] | None = None,
         cells = [fmt(g[c], digits=2 if c == "variance" else 1) for c in cols]
         out.append(f"| {name} | {g['lists']} | {g['judged']} | {g['unparsed']} | "
                    f"{g['backend_error']} | {g['pairs']} | " + " | ".join(cells) + " |")
+    chance = report["metrics"].get("chance", {}).get("overall")
+    if chance:  # reports written before the chance row existed have none
+        cells = [fmt(chance[c], ci=False) if c in CHANCE_FIGURES else "" for c in cols]
+        out.append(f"| chance | {chance['lists']} | | | | {chance['pairs']} | "
+                   + " | ".join(cells) + " |")
     b = report["bootstrap"]
     out += ["", f"Default: {ov['unparsed']} unparsed and {ov['backend_error']} failed lists are "
             "left out of the figures. Strict: they count as wrong (as if the judge had given "
-            "the gold order reversed; top-1 = 0). Brackets: 95 % bootstrap intervals over "
+            "the gold order reversed; top-1 = 0). Chance: the expected figures of a judge that "
+            "orders every list at random (exact, from the gold labels; NDCG and top-1 are far "
+            "from 0 by chance). Brackets: 95 % bootstrap intervals over "
             f"lists ({b['resamples']} resamples, seed {b['seed']}). Definitions: "
             "docs/metrics.md.", ""]
     for key, title in (("category", "Category"), ("domain", "Domain"),

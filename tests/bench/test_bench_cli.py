@@ -38,6 +38,8 @@ def test_run_report_compare_with_oracles(tmp_path: Path, capsys: pytest.CaptureF
                  "--resamples", "100"]) == 0
     md = capsys.readouterr().out
     assert "oracle:gold" in md and "oracle:noisy" in md and "Warning" not in md
+    assert "| *chance (random order)* | 50.0 | 0.0 |" in md     # same lists: one chance row
+    assert "| chance | 29 |" in (gold / "report.md").read_text()
     assert (cmp_dir / "compare.png").is_file() and (cmp_dir / "compare.json").is_file()
 
 

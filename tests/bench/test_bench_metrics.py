@@ -203,3 +203,34 @@ def test_bootstrap_interval_is_seeded_and_brackets_the_value() -> None:
     lo, hi = one["accuracy"]["ci"]
     assert lo < one["accuracy"]["value"] < hi
     assert summarize(results, resamples=500, seed=2)["accuracy"]["ci"] != [lo, hi]
+
+
+# ----------------------------------------------------------------- the chance row
+@pytest.mark.parametrize("gold", [[3, 2, 1], [5, 5, 0, 1], [0, 0, 4], [2, 1], [4, 3, 3, 1, 0]])
+def test_chance_is_the_mean_over_every_permutation(gold) -> None:
+    perms = list(itertools.permutations(range(len(gold))))
+    # a permutation as predicted values: response i gets value perm[i] (all distinct)
+    ndcgs = [metrics.ndcg(gold, list(p)) for p in perms]
+    tops = [metrics.top1(gold, list(p)) for p in perms]
+    accs = [metrics.pairwise_accuracy(gold, list(p)) for p in perms]
+    taus = [metrics.kendall_tau_b(gold, list(p)) for p in perms]
+    assert metrics.chance_ndcg(gold) == pytest.approx(float(np.mean(ndcgs)))
+    assert metrics.chance_top1(gold) == pytest.approx(float(np.mean(tops)))
+    assert float(np.mean(accs)) == pytest.approx(0.5)
+    assert float(np.mean(taus)) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_chance_breakdown_uses_every_list_and_only_gold() -> None:
+    from judge.bench.aggregate import breakdown
+
+    records = [_record({"a": 2, "b": 1, "c": 0}, scores={"a": 9, "b": 5, "c": 1}),
+               _record({"a": 1, "b": 0}, status="unparsed"),
+               _record({"a": 1, "b": 1})]                        # all-equal: no pairs
+    chance = breakdown(records, chance=True, resamples=0)["overall"]
+    assert chance["lists"] == 3 and chance["pairs"] == 4
+    assert chance["accuracy"]["value"] == pytest.approx(50.0)
+    assert chance["tau"]["value"] == pytest.approx(0.0)
+    expected = (metrics.chance_ndcg([2, 1, 0]) + metrics.chance_ndcg([1, 0])) / 2
+    assert chance["ndcg"]["value"] == pytest.approx(100 * expected)
+    assert chance["top1"]["value"] == pytest.approx(100 * (1 / 3 + 1 / 2) / 2)
+    assert chance["variance"]["value"] is None
