@@ -101,8 +101,8 @@ def list_result(record: Mapping[str, Any], *, strict: bool = False) -> ListResul
 
 def chance_result(record: Mapping[str, Any]) -> ListResult:
     """What a judge that orders the list uniformly at random scores on it, in expectation:
-    accuracy 1/2 of the gold-ordered pairs, tau 0, and the exact expected NDCG and top-1.
-    Every list counts, judged or not (the figures depend only on the gold labels)."""
+    accuracy 1/2 of the gold-ordered pairs, tau 0, and the exact expected NDCG and top-1
+    (they depend only on the gold labels)."""
     g = [float(v) for v in record["gold"].values()]
     informative = len(set(g)) > 1
     pairs = sum(1 for i in range(len(g)) for j in range(i + 1, len(g)) if g[i] != g[j])
@@ -199,10 +199,11 @@ def breakdown(records: Iterable[Mapping[str, Any]], *, strict: bool = False,
               resamples: int = 1000, seed: int = 0, chance: bool = False) -> dict[str, Any]:
     """Overall, per-category, per-domain and per-principle figures for a run's records.
 
-    ``chance=True`` gives the figures of a random-order judge on the same lists instead
-    (:func:`chance_result`), the floor to read the judge's figures against.
+    ``chance=True`` gives the figures of a random-order judge (:func:`chance_result`) on the
+    lists the default figures cover (the scored ones), the floor to read them against.
     """
-    results = [chance_result(r) if chance else list_result(r, strict=strict) for r in records]
+    results = ([chance_result(r) for r in records if list_result(r).judged] if chance else
+               [list_result(r, strict=strict) for r in records])
     out: dict[str, Any] = {"overall": summarize(results, resamples=resamples, seed=seed)}
     for key in ("category", "domain", "principle"):
         out[f"by_{key}"] = {name: summarize(group, resamples=resamples, seed=seed)

@@ -149,25 +149,20 @@ def score_variance(scores: Sequence[float]) -> float:
 def chance_ndcg(gold: Sequence[float]) -> float:
     """Expected NDCG of a uniformly random strict order of the list (exact, not simulated).
 
-    Each response lands on each rank with probability 1/k, so E[DCG] = mean(gains) x the sum
-    of the k discounts; the ideal DCG does not depend on the order.
+    Each response lands on each rank with probability 1/k, so E[DCG] = mean(gains) x the sum of
+    the k discounts — which is the tie-averaged DCG of a prediction that ties every response.
 
     >>> round(chance_ndcg([1, 0]), 4)      # (1 + 1/log2 3) / 2
     0.8155
     """
-    if any(g < 0 for g in gold):
-        raise ValueError("NDCG needs non-negative gold values (they are the gains)")
-    ideal = dcg(gold, gold)
-    discounts = 1.0 / np.log2(np.arange(len(gold)) + 2.0)
-    return float(np.mean(gold) * discounts.sum() / ideal) if ideal > 0 else 0.0
+    return ndcg(gold, [0.0] * len(gold))
 
 
 def chance_top1(gold: Sequence[float]) -> float:
-    """Expected top-1 of a uniformly random order: the share of responses that are gold-best.
+    """Expected top-1 of a uniformly random order: the share of responses that are gold-best
+    (again the value of an all-tied prediction).
 
     >>> chance_top1([3, 3, 1, 0])
     0.5
     """
-    best = max(gold)
-    return sum(1 for g in gold if g == best) / len(gold)
-
+    return top1(gold, [0.0] * len(gold))

@@ -58,8 +58,7 @@ def build_report(run_dir: str | Path, *, resamples: int = 1000, seed: int = 0
         "bootstrap": {"resamples": resamples, "seed": seed, "level": 0.95, "unit": "list"},
         "metrics": {"default": breakdown(records, strict=False, resamples=resamples, seed=seed),
                     "strict": breakdown(records, strict=True, resamples=resamples, seed=seed),
-                    "chance": breakdown(records, chance=True, resamples=resamples,
-                                        seed=seed)},
+                    "chance": breakdown(records, chance=True, resamples=0)},
     }
 
 
@@ -142,8 +141,8 @@ def render_markdown(report: dict[str, Any], plots: list[Path] | None = None,
     out += ["", f"Default: {ov['unparsed']} unparsed and {ov['backend_error']} failed lists are "
             "left out of the figures. Strict: they count as wrong (as if the judge had given "
             "the gold order reversed; top-1 = 0). Chance: the expected figures of a judge that "
-            "orders every list at random (exact, from the gold labels; NDCG and top-1 are far "
-            "from 0 by chance). Brackets: 95 % bootstrap intervals over "
+            "orders each of the default row's lists at random (exact, from the gold labels; NDCG "
+            "and top-1 are far from 0 by chance). Brackets: 95 % bootstrap intervals over "
             f"lists ({b['resamples']} resamples, seed {b['seed']}). Definitions: "
             "docs/metrics.md.", ""]
     for key, title in (("category", "Category"), ("domain", "Domain"),

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, TextIO
+from typing import Protocol, TextIO
+
+
+class Progress(Protocol):
+    """What the commands call: a tqdm bar or a :class:`LineProgress`."""
+
+    def update(self, n: int = 1) -> object: ...
+
+    def close(self) -> None: ...
 
 
 class LineProgress:
@@ -55,15 +63,13 @@ def _duration(seconds: float) -> str:
 
 
 def progress(total: int, *, unit: str, desc: str, file: TextIO | None = None,
-             every: float = 30.0) -> Any:
-    """A tqdm bar when ``file`` (default stderr) is a terminal, else a :class:`LineProgress`.
-
-    Both have ``update(n)`` and ``close()``.
-    """
+             every: float = 30.0) -> Progress:
+    """A tqdm bar when ``file`` (default stderr) is a terminal, else a :class:`LineProgress`."""
     out = file if file is not None else sys.stderr
     if out.isatty():
         from tqdm.auto import tqdm
 
-        return tqdm(total=total, unit=unit, desc=desc, file=out, dynamic_ncols=True,
-                    smoothing=0.1)
+        bar: Progress = tqdm(total=total, unit=unit, desc=desc, file=out, dynamic_ncols=True,
+                             smoothing=0.1)
+        return bar
     return LineProgress(total, unit=unit, desc=desc, file=out, every=every)

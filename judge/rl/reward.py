@@ -294,6 +294,7 @@ class Reward:
 
         Raises:
             InputError: the body does not have OpenRLHF's shape.
+            PrincipleError: a label names a principle id that is not in the library.
         """
         samples = parse_body(body, labels_are_principles=labels_are_principles)
         members: dict[tuple[str, str | None], list[int]] = {}

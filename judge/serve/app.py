@@ -217,7 +217,9 @@ def create_app(scorer: Scorer, settings: ServeSettings | None = None) -> FastAPI
             try:
                 await asyncio.get_running_loop().run_in_executor(None, warmup)
             except Exception as exc:
-                log.error("warming up %s failed, not serving: %s", scorer.name, exc)
+                log.error("the server did not start: warming up backend %s failed (%s: %s). "
+                          "Check the --backend target and its -B options.", scorer.name,
+                          type(exc).__name__, exc)
                 raise
             log.info("warmed up %s in %.1f s", scorer.name, time.perf_counter() - started)
         await batcher.start()

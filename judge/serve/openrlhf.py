@@ -89,9 +89,8 @@ class Sample:
 
 
 # Special tokens that end a generation or pad it, across common chat formats.
-_END_TOKENS = re.compile(
-    r"(?:\s*(?:<\|im_end\|>|<\|endoftext\|>|<\|eot_id\|>|<\|end\|>|</s>|<eos>|<pad>|"
-    r"<\|end_of_text\|>|<end_of_turn>|\[PAD\]))+\s*$")
+_END_TOKENS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end|>", "</s>", "<eos>", "<pad>",
+               "<|end_of_text|>", "<end_of_turn>", "[PAD]")
 _LEAD_TOKENS = re.compile(r"^(?:\s*(?:<\|begin_of_text\|>|<s>|<bos>|<pad>|<\|endoftext\|>))+")
 _CHATML_USER = re.compile(r"<\|im_start\|>user\s*\n(.*?)(?:<\|im_end\|>|$)", re.DOTALL)
 _LLAMA3_USER = re.compile(
@@ -109,7 +108,7 @@ _ASSISTANT_HEADERS = (
     re.compile(r"\[/INST\]\s*"),                                             # Mistral / Llama 2
     re.compile(r"(?:^|\n)Assistant:\s*"),                                    # plain transcripts
 )
-_PLAIN_USER = re.compile(r"(?:^|\n)User:\s*(.*?)\s*(?=\nAssistant:|\Z)", re.DOTALL)
+_PLAIN_USER = re.compile(r"(?:^|\n)User:(.*?)(?=\nAssistant:|\Z)", re.DOTALL)
 
 
 def strip_end_tokens(text: str) -> str:
@@ -118,18 +117,24 @@ def strip_end_tokens(text: str) -> str:
     >>> strip_end_tokens("The answer is 4.<|im_end|><|endoftext|>")
     'The answer is 4.'
     """
-    return _END_TOKENS.sub("", text)
+    # a loop, not a regex: "\s*(token)+\s*$" backtracks quadratically over a long whitespace
+    # run, and a degenerate policy sample can be 100k newlines
+    text = text.rstrip()
+    while (end := next((t for t in _END_TOKENS if text.endswith(t)), None)) is not None:
+        text = text[:-len(end)].rstrip()
+    return text
 
 
 def user_prompt(prompt: str) -> str:
-    """The last user turn of a chat-templated prompt (ChatML, Llama 3, [INST], Gemma); a prompt
-    without recognised markup is returned with special tokens removed.
+    """The last user turn of a chat-templated prompt (ChatML, Llama 3, [INST], Gemma, plain
+    ``User:`` / ``Assistant:`` transcripts); a prompt without recognised markup is returned with
+    special tokens removed.
 
     >>> user_prompt("<|im_start|>system\\nBe kind.<|im_end|>\\n<|im_start|>user\\nHi?<|im_end|>\\n"
     ...             "<|im_start|>assistant\\n")
     'Hi?'
     """
-    for pattern in (_CHATML_USER, _LLAMA3_USER, _GEMMA_USER, _INST_USER):
+    for pattern in (_CHATML_USER, _LLAMA3_USER, _GEMMA_USER, _INST_USER, _PLAIN_USER):
         found = pattern.findall(prompt)
         if found:
             return str(found[-1]).strip()
@@ -190,11 +195,13 @@ def split_query(query: str, prompt: str | None) -> Sample:
     return Sample(asked, strip_end_tokens(rest).strip(), False)
 
 
-def _label_text(data: Mapping[str, Any], key: str, where: str) -> str | None:
+def _label_text(data: Mapping[str, Any], key: str, where: str, *, strict: bool) -> str | None:
     value = data.get(key)
     if value is None:
         return None
     if not isinstance(value, str):
+        if not strict:  # a label's own fields (a reference prompt as a list...) are not ours
+            return None
         raise InputError(f"must be text, not {type(value).__name__}", field=f"{where}.{key}")
     return value.strip() or None
 
@@ -208,7 +215,8 @@ def parse_label(label: Any, *, labels_are_principles: bool = False,
     nothing.
 
     Raises:
-        InputError: the label's ``principle`` or ``prompt`` is not text (``where`` names it).
+        InputError: the label's ``principle`` is not text (``where`` names it); a ``prompt``
+            that is not text is ignored.
 
     >>> parse_label('{"principle": "no-sycophancy"}')
     ('no-sycophancy', None)
@@ -228,7 +236,8 @@ def parse_label(label: Any, *, labels_are_principles: bool = False,
             return (text if labels_are_principles and text else None), None
     if not isinstance(data, Mapping):
         return None, None
-    return _label_text(data, "principle", where), _label_text(data, "prompt", where)
+    return (_label_text(data, "principle", where, strict=True),
+            _label_text(data, "prompt", where, strict=False))
 
 
 def parse_request(request: OpenRLHFRequest, *,
@@ -295,6 +304,8 @@ def format_response(samples: Sequence[Sample], rewards: Sequence[float | None], 
     """
     logs = {"judge_failed": [1.0 if f else 0.0 for f in failed],
             "judge_exact_split": [1.0 if s.exact_split else 0.0 for s in samples]}
+    if clash := sorted(set(extra_logs or {}) & set(logs)):
+        raise ValueError(f"extra_logs may not replace {clash}")
     logs.update({k: [float(x) for x in v] for k, v in (extra_logs or {}).items()})
     if any(len(v) != len(samples) for v in (rewards, scales, *logs.values())):
         raise ValueError("rewards, scales and extra_logs need one entry per sample")

@@ -8,7 +8,7 @@ template, batching, generation, logprobs, hidden states) in tests and benchmarks
 
 The default tokenizer is trained on a few sentences (fast to build, ~1.4 characters per token);
 ``corpus="english"`` trains it on the Python documentation that ships with the interpreter
-(``pydoc_data``), about 3 characters per token on English text, which makes long benchmark
+(``pydoc_data``), about 2.7 characters per token on RM-Bench text, which makes long benchmark
 prompts (RM-Bench) two to three times shorter and a CPU run correspondingly cheaper.
 """
 

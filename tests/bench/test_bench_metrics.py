@@ -220,14 +220,17 @@ def test_chance_is_the_mean_over_every_permutation(gold) -> None:
     assert float(np.mean(taus)) == pytest.approx(0.0, abs=1e-12)
 
 
-def test_chance_breakdown_uses_every_list_and_only_gold() -> None:
+def test_chance_covers_the_lists_of_the_default_row() -> None:
     from judge.bench.aggregate import breakdown
 
     records = [_record({"a": 2, "b": 1, "c": 0}, scores={"a": 9, "b": 5, "c": 1}),
-               _record({"a": 1, "b": 0}, status="unparsed"),
-               _record({"a": 1, "b": 1})]                        # all-equal: no pairs
+               _record({"a": 1, "b": 0}, scores={"a": 1, "b": 2}),
+               _record({"x": 5, "y": 0}, status="unparsed"),           # not in default: out
+               _record({"a": 1, "b": 1}, scores={"a": 1, "b": 2})]     # all-equal: no pairs
+    default = breakdown(records, resamples=0)["overall"]
     chance = breakdown(records, chance=True, resamples=0)["overall"]
-    assert chance["lists"] == 3 and chance["pairs"] == 4
+    assert chance["lists"] == default["judged"] == 3
+    assert chance["pairs"] == default["pairs"] == 4
     assert chance["accuracy"]["value"] == pytest.approx(50.0)
     assert chance["tau"]["value"] == pytest.approx(0.0)
     expected = (metrics.chance_ndcg([2, 1, 0]) + metrics.chance_ndcg([1, 0])) / 2

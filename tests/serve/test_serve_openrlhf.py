@@ -91,11 +91,25 @@ def test_parse_label(label: Any, as_principle: bool, expected: tuple[str | None,
     assert parse_label(label, labels_are_principles=as_principle) == expected
 
 
-def test_label_fields_that_are_not_text_are_input_errors() -> None:
+def test_a_principle_that_is_not_text_is_an_input_error() -> None:
     with pytest.raises(InputError, match=r"labels\[1\]\.principle.*not int"):
         parse_body({"query": ["a", "b"], "labels": [None, {"principle": 5}]})
-    with pytest.raises(InputError, match=r"labels\[0\]\.prompt.*not list"):
-        parse_body({"query": ["a"], "labels": ['{"prompt": ["x"]}']})
+
+
+def test_a_label_prompt_that_is_not_text_is_ignored() -> None:
+    # a dataset's own label fields (a prompt kept as a message list) must not fail a batch
+    [sample] = parse_body({"query": ["User: hi\nAssistant: hello"],
+                           "labels": ['{"prompt": [{"role": "user"}], "principle": "Be kind."}']})
+    assert (sample.prompt, sample.response, sample.principle) == ("hi", "hello", "Be kind.")
+
+
+def test_end_tokens_on_a_degenerate_whitespace_run() -> None:
+    # 200k newlines: the old regex backtracked quadratically (minutes); no timing is asserted,
+    # but a regression makes this test hang rather than pass quietly
+    text = strip_end_tokens("answer" + "\n" * 200_000 + "<|im_end|>" + " " * 200_000 + "x")
+    assert text.endswith("x") and len(text) == 6 + 200_000 + 10 + 200_000 + 1
+    assert strip_end_tokens("answer" + "\n" * 200_000 + "<|im_end|>") == "answer"
+    assert strip_end_tokens("ok \n<|im_end|>\n<pad><pad>  ") == "ok"
 
 
 def test_principle_and_prompt_come_from_request_then_label() -> None:
