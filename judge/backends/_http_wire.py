@@ -1,7 +1,9 @@
 """The OpenAI chat-completions wire format: request bodies out, validated responses in.
 
 Servers differ in small ways (llama.cpp's ``json_object`` + schema, vLLM's ``structured_outputs``
-and ``reasoning_content``), so the structured-output form is a choice. Response bodies are
+and ``reasoning_content``), so the structured-output form is a choice. llama.cpp's server ignores
+integer ``minimum``/``maximum`` (it would let a 1-5 score be 8000000000000000), so in that form a
+small bounded integer is sent as the enum of its values, which it does enforce. Response bodies are
 validated with pydantic; anything malformed raises :class:`MalformedResponse`, which the
 backend turns into that item's error (never a crash).
 """
@@ -19,6 +21,8 @@ StructuredForm = Literal["json_schema", "json_object", "structured_outputs"]
 
 
 _FORBIDDEN = -9999.0
+_MAX_ENUM = 256   # widest integer range sent as an enum (json_object form)
+_DATA_KEYS = frozenset({"enum", "const", "default", "examples"})   # values, not subschemas
 
 
 class MalformedResponse(ValueError):
@@ -54,7 +58,7 @@ def chat_body(request: GenerationRequest, *, model: str | None, structured: Stru
             body["response_format"] = {"type": "json_schema", "json_schema": {
                 "name": "verdict", "schema": schema, "strict": True}}
         elif structured == "json_object":
-            body["response_format"] = {"type": "json_object", "schema": schema}
+            body["response_format"] = {"type": "json_object", "schema": bounds_as_enums(schema)}
         else:
             body["structured_outputs"] = {"json": schema}
     if thinking is not None:
@@ -65,6 +69,28 @@ def chat_body(request: GenerationRequest, *, model: str | None, structured: Stru
         else:
             body[key] = value
     return body
+
+
+def bounds_as_enums(schema: Any) -> Any:
+    """A copy of ``schema`` whose integers with both bounds (at most 256 values) are enums.
+
+    For servers whose grammar ignores ``minimum``/``maximum`` but enforces ``enum`` (llama.cpp).
+
+    >>> bounds_as_enums({"type": "object", "properties": {
+    ...     "score": {"type": "integer", "minimum": 1, "maximum": 3}}})["properties"]["score"]
+    {'type': 'integer', 'enum': [1, 2, 3]}
+    """
+    if isinstance(schema, list):
+        return [bounds_as_enums(v) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: v if k in _DATA_KEYS else bounds_as_enums(v) for k, v in schema.items()}
+    lo, hi = out.get("minimum"), out.get("maximum")
+    if out.get("type") == "integer" and "enum" not in out and type(lo) is int \
+            and type(hi) is int and 0 <= hi - lo < _MAX_ENUM:   # type(): bool is no bound
+        del out["minimum"], out["maximum"]
+        out["enum"] = list(range(lo, hi + 1))
+    return out
 
 
 class _Loose(BaseModel):

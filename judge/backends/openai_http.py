@@ -13,7 +13,8 @@ fails, or gets a non-transient 4xx, becomes ``Generation(error=...)`` and the ru
 Options (``-B KEY=VALUE``): ``api_key_env`` (OPENAI_API_KEY), ``max_concurrency`` (8),
 ``timeout`` (120 s per request), ``connect_timeout`` (10 s), ``max_retries`` (4),
 ``backoff_base`` (0.5 s), ``backoff_max`` (8 s), ``retry_after_max`` (60 s), ``structured``
-(json_schema | json_object for llama.cpp | structured_outputs for vLLM), ``thinking``
+(json_schema | json_object for llama.cpp, the default with launch=llama.cpp | structured_outputs
+for vLLM), ``thinking``
 (on/off: sent as ``chat_template_kwargs.enable_thinking``), ``max_tokens_field``,
 ``extra_body`` (JSON object merged into every request), ``launch`` (vllm | sglang | transformers
 | llama.cpp), ``launch_args``, ``launch_command`` (a custom command with ``{port}``),
@@ -79,6 +80,8 @@ def create(target: str, **options: Any) -> OpenAIBackend:
     location, _, model = target.partition("#")
     if not location:
         raise ConfigError("openai backend needs a URL: --backend openai:http://HOST:PORT/v1#MODEL")
+    if opts.launch in _DEFAULT_FORMS and "structured" not in opts.model_fields_set:
+        opts = opts.model_copy(update={"structured": _DEFAULT_FORMS[opts.launch]})
     server = None
     if opts.launch or opts.launch_command:
         if location.startswith(("http://", "https://")):
@@ -101,6 +104,9 @@ def create(target: str, **options: Any) -> OpenAIBackend:
             server.stop()
         raise
 
+
+#: The structured-output form a launched server accepts when ``structured`` is not given.
+_DEFAULT_FORMS: dict[str, StructuredForm] = {"llama.cpp": "json_object"}
 
 #: How each launchable server is told the model name requested with ``#NAME``.
 _NAME_FLAGS = {"vllm": "--served-model-name", "sglang": "--served-model-name",
@@ -209,11 +215,11 @@ class OpenAIBackend:
                         last = f"malformed response body from {url}: {_short(str(exc))}"
                     else:
                         return Generation(**fields, latency_s=time.perf_counter() - started)
-                elif not is_transient_status(status):
-                    return Generation(
-                        error=f"HTTP {status} from {url}: {_detail(response)} (client errors "
-                              "are not retried; check the model name, options and schema)",
-                        latency_s=time.perf_counter() - started)
+                elif (hint := _refused_form(body, response)) or not is_transient_status(status):
+                    hint = hint or ("client errors are not retried; check the model name, "
+                                    "options and schema")
+                    return Generation(error=f"HTTP {status} from {url}: {_detail(response)} "
+                                            f"({hint})", latency_s=time.perf_counter() - started)
                 else:
                     last = f"HTTP {status} from {url}: {_detail(response)}"
                     retry_after = retry_after_seconds(response.headers)
@@ -234,6 +240,22 @@ class OpenAIBackend:
         self.client.close()
         if self.server is not None:
             self.server.stop()
+
+
+def _refused_form(body: dict[str, Any], response: httpx.Response) -> str | None:
+    """What to do when the server refused the structured-output form sent, else None.
+
+    llama.cpp's server answers ``json_schema`` with HTTP 500 (a validation error, not a fault),
+    so retrying it would only delay every item's failure.
+    """
+    sent = body.get("response_format")
+    if not isinstance(sent, dict) or "response_format" not in response.text:
+        return None
+    if sent.get("type") == "json_schema":
+        return ("the server refused response_format type json_schema; not retried: use "
+                "-B structured=json_object for llama.cpp's server, structured_outputs for vLLM")
+    return (f"the server refused response_format type {sent.get('type')}; not retried: use "
+            "-B structured=json_schema (or structured_outputs for vLLM)")
 
 
 def _detail(response: httpx.Response) -> str:
