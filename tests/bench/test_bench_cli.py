@@ -139,3 +139,27 @@ def test_transformers_backend_structured(tiny_model_dir: Path, tmp_path: Path) -
     report = json.loads((structured / "report.json").read_text())
     assert report["metrics"]["default"]["overall"]["judged"] == 2
     assert report["run"]["judge"]["model"] == str(tiny_model_dir)
+
+
+@pytest.mark.skipif(hf_missing or not (SHARED / "rm-bench").is_dir(),
+                    reason="needs judge.backends.hf and the RM-Bench data")
+def test_rm_bench_with_a_tiny_model_fits_its_longest_list(tmp_path: Path) -> None:
+    """The README's CPU recipe: an English-trained tokenizer makes every RM-Bench list fit."""
+    from judge.backends import load_backend
+    from judge.core import Judge
+    from judge.testing.tiny_model import build_tiny_model
+    from judge.types import Sampling
+
+    model = build_tiny_model(tmp_path / "tiny", corpus="english", vocab_size=8192,
+                             max_positions=16384)
+    suite = load_suite("rm-bench", data=SHARED)
+    longest = max(suite.items, key=lambda it: len(it.prompt) + sum(map(len, it.responses.values())))
+    # rendered, it is 8,198 tokens here (18,110 with the default test tokenizer)
+    judge = Judge(load_backend(f"transformers:{model}"), sampling=Sampling(max_tokens=8))
+    [verdict] = judge.rank([longest.to_rank_item()])
+    assert verdict.status == "unparsed", verdict.problems      # 8 tokens: no verdict, no error
+    out = tmp_path / "run"
+    assert main(["bench", "run", "rm-bench", "--data-dir", str(SHARED), "--backend",
+                 f"transformers:{model}", "--max-tokens", "8", "--limit", "2", "--out", str(out),
+                 "--no-plots", "--resamples", "0"]) == 0
+    assert json.loads((out / "report.json").read_text())["statuses"] == {"unparsed": 2}
