@@ -44,12 +44,26 @@ def test_json_object_form_sends_small_integer_ranges_as_enums():
     assert sent["type"] == "json_object"
     props = sent["schema"]["properties"]
     assert props["scores"]["properties"]["model-2"] == {"type": "integer", "enum": [1, 2, 3, 4, 5]}
-    assert props["best-to-worst"] == before["properties"]["best-to-worst"]
+    assert props["best-to-worst"] == {"enum": [["model-1", "model-2"], ["model-2", "model-1"]]}
     assert props["note"] == before["properties"]["note"]      # enum/default values are data
     assert props["wide"] == before["properties"]["wide"]      # too wide for an enum
     assert props["flag"] == before["properties"]["flag"]      # booleans are no bounds
     other = chat_body(request(schema), model="m", structured="json_schema")
     assert other["response_format"]["json_schema"]["schema"] == before   # enforcing servers
+
+
+def test_rankings_become_permutation_enums_up_to_five_ids():
+    """JSON Schema cannot say "each id once"; llama.cpp enforces enums, so a ranking of up to 5
+    ids goes out as its permutations (5! = 120) and a longer one is left as it was."""
+    ids5 = [f"model-{n}" for n in range(1, 6)]
+    five = chat_body(request(verdict_schema("scores-ranking", ids5, (1, 5))), model="m",
+                     structured="json_object")["response_format"]["schema"]
+    orders = five["properties"]["best-to-worst"]["enum"]
+    assert len(orders) == 120 and len({tuple(o) for o in orders}) == 120
+    assert all(sorted(o) == ids5 for o in orders)
+    six = verdict_schema("scores-ranking", [*ids5, "model-6"], (1, 5))
+    sent = chat_body(request(six), model="m", structured="json_object")["response_format"]
+    assert sent["schema"]["properties"]["best-to-worst"] == six["properties"]["best-to-worst"]
 
 
 def _llama_cpp_like(seen: list[dict]) -> httpx.MockTransport:

@@ -157,23 +157,23 @@ def _schema_of(j) -> dict:
 
 
 def test_structured_verdicts_follow_the_schema_including_score_bounds(url):
-    """The 1-5 scale goes out as an enum, so llama.cpp keeps every score on the scale. The
-    schema cannot say "each id once" in a ranking, so a repeated id is the one way left to be
-    unparsed."""
+    """The 1-5 scale goes out as an enum, so llama.cpp keeps every score on the scale, and a
+    ranking of up to 5 ids as the enum of its permutations, so no id repeats: every verdict
+    parses."""
     judge = Judge(url, principle="correct-then-concise", structured=True,
                   sampling=Sampling(max_tokens=160, temperature=1.0, seed=0),
                   backend_options={"structured": "json_object", "max_concurrency": 4})
-    rank_out = judge.rank(items(8))
+    five = {"id": "q8", "prompt": "Name a prime.", "responses": ["2", "3", "5", "7", "11"]}
+    rank_out = judge.rank([*items(8), five])
     score_out = judge.score([{"id": f"s{i}", "prompt": f"{i}+{i}?", "responses": [str(2 * i)]}
                              for i in range(8)])
     judge.close()
-    assert [j.item_id for j in rank_out] == [f"q{i}" for i in range(8)]
+    assert [j.item_id for j in rank_out] == [f"q{i}" for i in range(9)]
     for j in [*rank_out, *score_out]:
         assert _conforms(json.loads(j.raw), _schema_of(j)), j.raw
-        if j.status == "unparsed":
-            assert len(j.problems) == 1 and "' twice" in j.problems[0], (j.problems, j.raw)
-        else:
-            assert j.status in ("ok", "repaired") and j.scores is not None, j.problems
+        assert j.status in ("ok", "repaired") and j.scores is not None, (j.problems, j.raw)
+        if j.ranking is not None:
+            assert sorted(j.ranking) == sorted(j.ids)
 
 
 def test_unenforced_bounds_reach_the_parser_and_are_unparsed(url, tmp_path):
