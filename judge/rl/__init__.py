@@ -3,7 +3,8 @@
 One :class:`Reward` serves all three:
 
 * TRL: ``GRPOTrainer(reward_funcs=[Reward(judge, on_failure="none")])``;
-* OpenRLHF: ``reward.openrlhf(body)`` answers a remote-RM request (``judge serve``'s ``/get_reward`` shares its parsing);
+* OpenRLHF: ``reward.openrlhf(body)`` answers a remote-RM request (``judge serve``'s
+  ``/get_reward`` shares its parsing);
 * veRL: ``judge/rl/verl.py``'s ``compute_score`` as ``custom_reward_function``.
 """
 
