@@ -4,8 +4,7 @@ The model's output is gibberish; it exists to exercise real engine code paths (t
 template, batching, generation, logprobs, hidden states) in tests and benchmarks.
 
     python -m judge.testing.tiny_model OUT_DIR [--hidden 64] [--layers 2]
-    python -m judge.testing.tiny_model OUT_DIR --corpus english --vocab-size 8192 \
-        --max-positions 32768
+    python -m judge.testing.tiny_model OUT_DIR --corpus english --vocab-size 8192 --max-pos 32768
 
 The default tokenizer is trained on a few sentences (fast to build, ~1.4 characters per token);
 ``corpus="english"`` trains it on the Python documentation that ships with the interpreter
