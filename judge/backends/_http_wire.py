@@ -10,12 +10,12 @@ backend turns into that item's error (never a crash).
 
 from __future__ import annotations
 
-import itertools
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from judge.backends._tokens import byte_pieces
+from judge.backends.constrain import prepare_schema
 from judge.types import GenerationRequest, TokenLogprob, Usage
 
 StructuredForm = Literal["json_schema", "json_object", "structured_outputs"]
@@ -23,7 +23,7 @@ StructuredForm = Literal["json_schema", "json_object", "structured_outputs"]
 
 _FORBIDDEN = -9999.0
 _MAX_ENUM = 256   # widest integer range sent as an enum (json_object form)
-_MAX_PERMUTED = 5  # longest ranking sent as the enum of its permutations (5! = 120)
+_MAX_PERMUTED = 5  # longest ranking sent to llama.cpp as its permutations (5! = 120)
 _DATA_KEYS = frozenset({"enum", "const", "default", "examples"})   # values, not subschemas
 
 
@@ -60,7 +60,8 @@ def chat_body(request: GenerationRequest, *, model: str | None, structured: Stru
             body["response_format"] = {"type": "json_schema", "json_schema": {
                 "name": "verdict", "schema": schema, "strict": True}}
         elif structured == "json_object":
-            body["response_format"] = {"type": "json_object", "schema": bounds_as_enums(schema)}
+            body["response_format"] = {"type": "json_object", "schema": bounds_as_enums(
+                prepare_schema(schema, max_ids=_MAX_PERMUTED))}
         else:
             body["structured_outputs"] = {"json": schema}
     if thinking is not None:
@@ -74,18 +75,15 @@ def chat_body(request: GenerationRequest, *, model: str | None, structured: Stru
 
 
 def bounds_as_enums(schema: Any) -> Any:
-    """A copy of ``schema`` whose integers with both bounds (at most 256 values) are enums, and
-    whose rankings of at most 5 ids (an array of exactly ``len(enum)`` ids) are the enum of
-    their permutations, since JSON Schema cannot say "each id once".
+    """A copy of ``schema`` whose integers with both bounds (at most 256 values) are enums.
 
-    For servers whose grammar ignores ``minimum``/``maximum`` but enforces ``enum`` (llama.cpp).
+    For servers whose grammar ignores ``minimum``/``maximum`` but enforces ``enum`` (llama.cpp;
+    its rankings become permutation enums through
+    :func:`judge.backends.constrain.prepare_schema`, as for the local engines).
 
     >>> bounds_as_enums({"type": "object", "properties": {
     ...     "score": {"type": "integer", "minimum": 1, "maximum": 3}}})["properties"]["score"]
     {'type': 'integer', 'enum': [1, 2, 3]}
-    >>> bounds_as_enums({"type": "array", "items": {"enum": ["a", "b"]}, "minItems": 2,
-    ...                  "maxItems": 2})
-    {'enum': [['a', 'b'], ['b', 'a']]}
     """
     if isinstance(schema, list):
         return [bounds_as_enums(v) for v in schema]
@@ -97,10 +95,6 @@ def bounds_as_enums(schema: Any) -> Any:
             and type(hi) is int and 0 <= hi - lo < _MAX_ENUM:   # type(): bool is no bound
         del out["minimum"], out["maximum"]
         out["enum"] = list(range(lo, hi + 1))
-    ids = out.get("items", {}).get("enum") if out.get("type") == "array" else None
-    if isinstance(ids, list) and len(set(map(str, ids))) == len(ids) <= _MAX_PERMUTED and \
-            out.get("minItems") == out.get("maxItems") == len(ids):
-        return {"enum": [list(p) for p in itertools.permutations(ids)]}
     return out
 
 

@@ -44,28 +44,28 @@ def _llguidance() -> Any:
 MAX_PERMUTATION = 6
 
 
-def prepare_schema(schema: Any) -> Any:
+def prepare_schema(schema: Any, max_ids: int = MAX_PERMUTATION) -> Any:
     """Tighten a verdict schema so that every schema-valid answer is also a valid verdict.
 
     A ranking is "k entries drawn from k ids" in JSON schema terms (``minItems == maxItems ==
     len(enum)``), which still allows repeats; engines do not implement ``uniqueItems``. For up to
-    :data:`MAX_PERMUTATION` ids such an array becomes an ``enum`` of all orderings, so a
-    constrained judge cannot list an id twice.
+    ``max_ids`` (default :data:`MAX_PERMUTATION`) ids such an array becomes an ``enum`` of all
+    orderings, so a constrained judge cannot list an id twice.
 
     >>> prepare_schema({"type": "array", "items": {"enum": ["a", "b"]}, "minItems": 2,
     ...                 "maxItems": 2})
     {'enum': [['a', 'b'], ['b', 'a']]}
     """
     if isinstance(schema, list):
-        return [prepare_schema(s) for s in schema]
+        return [prepare_schema(s, max_ids) for s in schema]
     if not isinstance(schema, dict):
         return schema
     choices = schema.get("items", {}).get("enum") if isinstance(schema.get("items"), dict) else None
-    if (isinstance(choices, list) and 1 <= len(choices) <= MAX_PERMUTATION
+    if (isinstance(choices, list) and 1 <= len(choices) <= max_ids
             and len(set(map(json.dumps, choices))) == len(choices)
             and schema.get("minItems") == schema.get("maxItems") == len(choices)):
         return {"enum": [list(p) for p in itertools.permutations(choices)]}
-    return {key: prepare_schema(value) for key, value in schema.items()}
+    return {key: prepare_schema(value, max_ids) for key, value in schema.items()}
 
 
 def verdict_lark(schema: dict[str, Any], think: ThinkMode = "off") -> str:
