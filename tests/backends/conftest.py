@@ -62,3 +62,20 @@ def served(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory):
 def served_model(served):
     """The launched server (a :class:`judge.backends.launcher.LocalServer`)."""
     return served.server
+
+
+@pytest.fixture
+def launch_commands(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Make ``LocalServer.start`` record its command (port 1234) instead of starting a server."""
+    from judge.backends.launcher import LocalServer
+
+    commands: list[list[str]] = []
+
+    def fake_start(self: LocalServer) -> LocalServer:
+        commands.append(self.command)
+        self.port = 1234
+        return self
+
+    monkeypatch.setattr(LocalServer, "start", fake_start)
+    return commands
+

@@ -12,7 +12,6 @@ import httpx
 
 from judge.backends import load_backend
 from judge.backends._http_wire import chat_body
-from judge.backends.launcher import LocalServer
 from judge.backends.openai_http import OpenAIBackend, OpenAIOptions
 from judge.types import ChatMessage, GenerationRequest, Sampling
 from judge.verdict_schema import verdict_schema
@@ -93,15 +92,8 @@ def test_refused_json_schema_form_fails_fast_and_names_the_fix():
     assert len(seen) == 5 and len(waits) == 3
 
 
-def test_launching_llama_cpp_defaults_to_its_structured_form(monkeypatch):
-    commands: list[list[str]] = []
-
-    def fake_start(self: LocalServer) -> LocalServer:
-        commands.append(self.command)
-        self.port = 1234
-        return self
-
-    monkeypatch.setattr(LocalServer, "start", fake_start)
+def test_launching_llama_cpp_defaults_to_its_structured_form(launch_commands):
+    commands = launch_commands
     launched = load_backend("openai:/m.gguf#judge", launch="llama.cpp",
                             launch_args="--n_ctx 4096", launch_python="py")
     assert launched.options.structured == "json_object"

@@ -101,15 +101,8 @@ def test_server_presets():
         server_command("tgi", "/m")
 
 
-def test_launch_passes_the_requested_model_name(monkeypatch):
-    commands: list[list[str]] = []
-
-    def fake_start(self: LocalServer) -> LocalServer:
-        commands.append(self.command)
-        self.port = 1234
-        return self
-
-    monkeypatch.setattr(LocalServer, "start", fake_start)
+def test_launch_passes_the_requested_model_name(launch_commands):
+    commands = launch_commands
     vllm = load_backend("openai:/m#judge", launch="vllm", launch_args="--dtype float32",
                         launch_python="py")
     assert commands[-1][-4:] == ["--dtype", "float32", "--served-model-name", "judge"]

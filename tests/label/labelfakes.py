@@ -14,7 +14,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from judge.backends.scripted import ScriptedBackend
+from judge.core import Judge
 from judge.types import Generation, GenerationRequest
 
 
@@ -89,3 +92,16 @@ def write_jsonl(path: Path, rows: list) -> Path:
 
 def read_jsonl_rows(path: Path) -> list[dict]:
     return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture
+def text_judge() -> Judge:
+    """A generative judge whose verdicts follow response length (scripted, no model)."""
+    return Judge(fake_backend(), principle="correct-then-concise")
+
+
+@pytest.fixture
+def head_judge() -> Judge:
+    """A judge over a direct scorer (score = length / 10), like a distilled head."""
+    return Judge(LengthHead(), principle="correct-then-concise")
+

@@ -5,22 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "label"))
 
-from labelfakes import LengthHead, fake_backend
+from labelfakes import head_judge, text_judge  # noqa: E402  (fixtures)
 
-from judge.core import Judge
-
-
-@pytest.fixture
-def text_judge() -> Judge:
-    """A generative judge whose verdicts follow response length (scripted, no model)."""
-    return Judge(fake_backend(), principle="correct-then-concise")
-
-
-@pytest.fixture
-def head_judge() -> Judge:
-    """A judge over a direct scorer (score = length / 10), like a distilled head."""
-    return Judge(LengthHead(), principle="correct-then-concise")
+__all__ = ["head_judge", "text_judge"]
