@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from judge.backends.hf import HFBackend
+    from judge.backends.hf.engine import HFBackend
     from judge.testing.tiny_model import build_tiny_model
     from judge.verdict_schema import verdict_schema
 

@@ -27,9 +27,9 @@ Backend = TextBackend | ScoringBackend
 # kind -> "module:factory". Factories take (target: str, **options) and return a backend.
 _FACTORIES: dict[str, str] = {
     "scripted": "judge.backends.scripted_factory:create",
-    "transformers": "judge.backends.hf:create",
-    "vllm": "judge.backends.vllm_engine:create",
-    "openai": "judge.backends.openai_http:create",
+    "transformers": "judge.backends.hf.engine:create",
+    "vllm": "judge.backends.vllm.engine:create",
+    "openai": "judge.backends.http.client:create",
     "head": "judge.distill.backend:create",
 }
 

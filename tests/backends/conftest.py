@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # fault_server helper
 def hf_backend(tiny_model_dir: Path):
     """The transformers backend on the tiny model, loaded once (CPU, float32)."""
     pytest.importorskip("transformers")
-    from judge.backends.hf import HFBackend
+    from judge.backends.hf.engine import HFBackend
 
     backend = HFBackend.load(str(tiny_model_dir), device="cpu", batch_size=4)
     yield backend
@@ -60,14 +60,14 @@ def served(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def served_model(served):
-    """The launched server (a :class:`judge.backends.launcher.LocalServer`)."""
+    """The launched server (a :class:`judge.backends.http.launcher.LocalServer`)."""
     return served.server
 
 
 @pytest.fixture
 def launch_commands(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Make ``LocalServer.start`` record its command (port 1234) instead of starting a server."""
-    from judge.backends.launcher import LocalServer
+    from judge.backends.http.launcher import LocalServer
 
     commands: list[list[str]] = []
 

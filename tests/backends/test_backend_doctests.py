@@ -7,13 +7,13 @@ import importlib
 
 import pytest
 
-MODULES = ["judge.backends._tokens", "judge.backends._retry", "judge.backends._http_wire",
-           "judge.backends.constrain", "judge.backends.launcher"]
+MODULES = ["judge.backends.shared.tokens", "judge.backends.http.retry", "judge.backends.http.wire",
+           "judge.backends.shared.constrain", "judge.backends.http.launcher"]
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_doctests(name: str) -> None:
-    if name == "judge.backends.constrain":
+    if name == "judge.backends.shared.constrain":
         pytest.importorskip("llguidance")
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0

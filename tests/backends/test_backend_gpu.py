@@ -17,7 +17,7 @@ if not torch.cuda.is_available():
 
 @pytest.fixture(scope="module")
 def cuda_backend(tiny_model_dir):
-    from judge.backends.hf import HFBackend
+    from judge.backends.hf.engine import HFBackend
 
     backend = HFBackend.load(str(tiny_model_dir), device="cuda", dtype="float32", batch_size=4)
     yield backend
@@ -57,7 +57,7 @@ def test_structured_verdicts_on_cuda(cuda_backend):
 
 
 def test_bfloat16_loads_and_generates(tiny_model_dir):
-    from judge.backends.hf import HFBackend
+    from judge.backends.hf.engine import HFBackend
 
     backend = HFBackend.load(str(tiny_model_dir), device="cuda", dtype="bfloat16")
     gen = backend.generate([chat("hello")])[0]

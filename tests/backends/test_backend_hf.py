@@ -9,7 +9,7 @@ import math
 import pytest
 
 from judge.backends import load_backend
-from judge.backends._chat import ChatRenderer
+from judge.backends.shared.chat import ChatRenderer
 from judge.core import Judge
 from judge.errors import ConfigError
 from judge.types import ChatMessage, GenerationRequest, Sampling
@@ -85,7 +85,7 @@ def test_logprob_pieces_concatenate_to_the_text(hf_backend):
 
 
 def test_structured_verdicts_are_schema_valid_for_16_items(hf_backend):
-    from judge.backends.hf import HFBackend
+    from judge.backends.hf.engine import HFBackend
 
     one_batch = HFBackend(hf_backend.engine, hf_backend.tokenizer, batch_size=16)
     judge = Judge(one_batch, principle="correct-then-concise", structured=True,
@@ -167,7 +167,7 @@ def test_logprob_score_equals_a_hand_computation(hf_backend, tiny_tokenizer):
 
 
 def test_prompt_longer_than_the_context_is_an_item_error(hf_backend):
-    from judge.backends.hf import HFBackend
+    from judge.backends.hf.engine import HFBackend
 
     small = HFBackend(hf_backend.engine, hf_backend.tokenizer, context_length=60)
     out = small.generate([request("ok"), request("long " * 200), request("fine")])
@@ -188,7 +188,7 @@ def test_verdict_cut_by_the_token_limit_is_reported(hf_backend):
 
 
 def test_thinking_before_structured_answer(hf_backend):
-    from judge.backends.hf import HFBackend
+    from judge.backends.hf.engine import HFBackend
 
     thinker = HFBackend(hf_backend.engine, hf_backend.tokenizer, thinking="on")
     schema = verdict_schema("score", ["model-1"], (1, 5))

@@ -9,9 +9,9 @@ import pytest
 from fault_server import FaultServer, completion
 
 from judge.backends import load_backend
-from judge.backends._http_wire import parse_completion
-from judge.backends._retry import RetryPolicy, retry_after_seconds
-from judge.backends.openai_http import OpenAIBackend, OpenAIOptions
+from judge.backends.http.wire import parse_completion
+from judge.backends.http.retry import RetryPolicy, retry_after_seconds
+from judge.backends.http.client import OpenAIBackend, OpenAIOptions
 from judge.core import Judge
 from judge.errors import ConfigError
 from judge.types import ChatMessage, GenerationRequest, Sampling

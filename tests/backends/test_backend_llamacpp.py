@@ -18,7 +18,7 @@ import pytest
 
 from judge.assets import asset_dir
 from judge.backends import load_backend
-from judge.backends.launcher import LocalServer, server_command
+from judge.backends.http.launcher import LocalServer, server_command
 from judge.core import Judge
 from judge.types import ChatMessage, GenerationRequest, Sampling
 from judge.verdict_schema import verdict_schema

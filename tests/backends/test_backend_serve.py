@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from judge.backends import load_backend
-from judge.backends.launcher import LocalServer, free_port, server_command
+from judge.backends.http.launcher import LocalServer, free_port, server_command
 from judge.core import Judge
 from judge.errors import BackendUnavailable, ConfigError
 from judge.types import ChatMessage, GenerationRequest, Sampling

@@ -110,13 +110,13 @@ def test_rm_bench_oracle_run(tmp_path: Path, capsys: pytest.CaptureFixture) -> N
         "rmb-correct-then-concise", "rmb-correct-then-thorough", "rmb-correct-then-plain-prose"}
 
 
-hf_missing = importlib.util.find_spec("judge.backends.hf") is None
+hf_missing = importlib.util.find_spec("judge.backends.hf.engine") is None
 
 
-@pytest.mark.skipif(hf_missing, reason="judge.backends.hf (transformers backend) not present")
+@pytest.mark.skipif(hf_missing, reason="judge.backends.hf.engine (transformers backend) not present")
 def test_transformers_backend_on_a_tiny_model(tiny_model_dir: Path, tmp_path: Path,
                                               capsys: pytest.CaptureFixture) -> None:
-    pytest.importorskip("judge.backends.hf")
+    pytest.importorskip("judge.backends.hf.engine")
     free = tmp_path / "free"
     code = main(["bench", "run", "sample", "--backend", f"transformers:{tiny_model_dir}",
                  "--max-tokens", "12", "--out", str(free), "--resamples", "50"])
@@ -130,7 +130,7 @@ def test_transformers_backend_on_a_tiny_model(tiny_model_dir: Path, tmp_path: Pa
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(hf_missing, reason="judge.backends.hf (transformers backend) not present")
+@pytest.mark.skipif(hf_missing, reason="judge.backends.hf.engine (transformers backend) not present")
 def test_transformers_backend_structured(tiny_model_dir: Path, tmp_path: Path) -> None:
     structured = tmp_path / "structured"
     assert main(["bench", "run", "sample", "--backend", f"transformers:{tiny_model_dir}",
@@ -142,7 +142,7 @@ def test_transformers_backend_structured(tiny_model_dir: Path, tmp_path: Path) -
 
 
 @pytest.mark.skipif(hf_missing or not (SHARED / "rm-bench").is_dir(),
-                    reason="needs judge.backends.hf and the RM-Bench data")
+                    reason="needs judge.backends.hf.engine and the RM-Bench data")
 def test_rm_bench_with_a_tiny_model_fits_its_longest_list(tmp_path: Path) -> None:
     """The README's CPU recipe: an English-trained tokenizer makes every RM-Bench list fit."""
     from judge.backends import load_backend

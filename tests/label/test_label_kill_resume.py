@@ -112,7 +112,7 @@ def test_cli_with_the_shipped_head_survives_kills(tmp_path):
 
 @pytest.mark.slow
 def test_cli_with_a_tiny_local_llm_survives_kills(tmp_path, tiny_model_dir):
-    pytest.importorskip("judge.backends.hf")
+    pytest.importorskip("judge.backends.hf.engine")
     labeled = _cli_kill_and_resume(
         tmp_path, ["--backend", f"transformers:{tiny_model_dir}", "--max-tokens", "4",
                    "--batch-size", "50"], rows=1000, kills=3, seed=12)

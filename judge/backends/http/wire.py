@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from judge.backends._tokens import byte_pieces
-from judge.backends.constrain import prepare_schema
+from judge.backends.shared.tokens import byte_pieces
+from judge.backends.shared.constrain import prepare_schema
 from judge.types import GenerationRequest, TokenLogprob, Usage
 
 StructuredForm = Literal["json_schema", "json_object", "structured_outputs"]
@@ -79,7 +79,7 @@ def bounds_as_enums(schema: Any) -> Any:
 
     For servers whose grammar ignores ``minimum``/``maximum`` but enforces ``enum`` (llama.cpp;
     its rankings become permutation enums through
-    :func:`judge.backends.constrain.prepare_schema`, as for the local engines).
+    :func:`judge.backends.shared.constrain.prepare_schema`, as for the local engines).
 
     >>> bounds_as_enums({"type": "object", "properties": {
     ...     "score": {"type": "integer", "minimum": 1, "maximum": 3}}})["properties"]["score"]

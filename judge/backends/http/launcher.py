@@ -1,6 +1,6 @@
 """Start a local OpenAI-compatible server, wait until it answers, stop it afterwards.
 
-    >>> from judge.backends.launcher import LocalServer, server_command
+    >>> from judge.backends.http.launcher import LocalServer, server_command
     >>> cmd = server_command("vllm", "./my-model")          # doctest: +SKIP
     >>> with LocalServer(cmd, ready_path="/v1/models") as server:   # doctest: +SKIP
     ...     print(server.base_url)                         # http://127.0.0.1:PORT/v1

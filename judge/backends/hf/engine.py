@@ -3,8 +3,8 @@
 ``--backend transformers:PATH`` loads any local causal LM with its own chat template. Requests
 are grouped by answer budget, sorted by prompt length and generated in left-padded batches.
 Greedy decoding is the default (batched results equal one-at-a-time results); sampling is
-seeded per request (see :mod:`judge.backends._sampling`). With a JSON schema on the request the
-answer is constrained by llguidance (:mod:`judge.backends.constrain`). Logprobs are the model's
+seeded per request (see :mod:`judge.backends.shared.sampling`). With a JSON schema on the request the
+answer is constrained by llguidance (:mod:`judge.backends.shared.constrain`). Logprobs are the model's
 next-token distribution before temperature, renormalised over the tokens the grammar allows at
 that step when the answer is constrained (as vLLM reports them), so at a score position the
 top alternatives are the valid scores.
@@ -28,16 +28,16 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from judge.backends._chat import (
+from judge.backends.shared.chat import (
     ChatRenderer,
     PromptPlan,
     context_length_of,
     eos_token_ids,
     normalise_thinking,
 )
-from judge.backends._logprobs import LogprobRecorder
-from judge.backends._options import BackendOptions, make_generation, parse_options
-from judge.backends._tokens import token_pieces
+from judge.backends.shared.logprobs import LogprobRecorder
+from judge.backends.shared.options import BackendOptions, make_generation, parse_options
+from judge.backends.shared.tokens import token_pieces
 from judge.errors import ConfigError, missing_dependency
 from judge.types import Generation, GenerationRequest, TokenLogprob, Usage
 
@@ -82,7 +82,7 @@ class HFBackend:
         name: the spec recorded in provenance.
         model_id: the model's path or hub id.
         batch_size: requests per ``generate`` call.
-        thinking: ``auto``, ``on`` or ``off`` (see :class:`judge.backends._chat.ChatRenderer`).
+        thinking: ``auto``, ``on`` or ``off`` (see :class:`judge.backends.shared.chat.ChatRenderer`).
         context_length: overrides the model's context window.
     """
 
@@ -199,7 +199,7 @@ class HFBackend:
             recorder = LogprobRecorder([s.top_logprobs for s in settings])
             processors.append(recorder)
         if any(s.temperature > 0 for s in settings):
-            from judge.backends._sampling import RowSampler
+            from judge.backends.shared.sampling import RowSampler
 
             processors.append(RowSampler(settings, device))
         config = transformers.GenerationConfig(
@@ -228,7 +228,7 @@ class HFBackend:
                            requests: Sequence[GenerationRequest]) -> Any | None:
         if all(requests[i].json_schema is None for i, _ in chunk):
             return None
-        from judge.backends.constrain import GrammarProcessor, MatcherFactory, verdict_grammar
+        from judge.backends.shared.constrain import GrammarProcessor, MatcherFactory, verdict_grammar
 
         if self._matchers is None:
             self._matchers = MatcherFactory(self.tokenizer, self._vocab_size(), self.eos_ids)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from judge.backends.constrain import ThinkMode
+from judge.backends.shared.constrain import ThinkMode
 from judge.errors import ConfigError
 from judge.types import ChatMessage, GenerationRequest
 

@@ -1,7 +1,7 @@
 """The vLLM backend: vLLM's offline engine in this process (``--backend vllm:PATH``).
 
 Prompts are rendered with the model's chat template by the same code as the transformers
-backend (:class:`judge.backends._chat.ChatRenderer`), checked against ``max_model_len`` (a prompt
+backend (:class:`judge.backends.shared.chat.ChatRenderer`), checked against ``max_model_len`` (a prompt
 that does not fit becomes that item's error instead of failing the batch) and sent to
 ``LLM.generate`` as token ids in one batch. Prefix caching is on, and the judge templates put
 principle and prompt before the candidates, so permutations of one item share their prefix.
@@ -9,7 +9,7 @@ principle and prompt before the candidates, so permutations of one item share th
 Structured verdicts use vLLM's ``structured_outputs`` with the ``guidance`` (llguidance) backend
 by default, the engine the transformers backend uses too, and compact JSON: a JSON schema when
 the judge answers directly; when the model may think first, the Lark grammar of
-:mod:`judge.backends.constrain` (thinking block, then the JSON). With ``reasoning_parser`` set,
+:mod:`judge.backends.shared.constrain` (thinking block, then the JSON). With ``reasoning_parser`` set,
 vLLM itself starts the constraint after the thinking.
 
 Options (``-B KEY=VALUE``): ``tensor_parallel_size``, ``dtype``, ``max_model_len``,
@@ -28,15 +28,15 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from judge.backends._chat import ChatRenderer, PromptPlan, normalise_thinking
-from judge.backends._options import (
+from judge.backends.shared.chat import ChatRenderer, PromptPlan, normalise_thinking
+from judge.backends.shared.options import (
     BackendOptions,
     json_object_option,
     make_generation,
     parse_options,
 )
-from judge.backends._tokens import token_pieces
-from judge.backends.constrain import prepare_schema, verdict_lark
+from judge.backends.shared.tokens import token_pieces
+from judge.backends.shared.constrain import prepare_schema, verdict_lark
 from judge.errors import ConfigError, missing_dependency
 from judge.types import Generation, GenerationRequest, Sampling, TokenLogprob, Usage
 

@@ -4,10 +4,10 @@
 serve`` or a hosted API, e.g. ``openai:http://127.0.0.1:8000/v1#Qwen/Qwen3-8B``. Without
 ``#MODEL`` the request names no model (servers that serve one model accept that).
 ``--backend openai:PATH -B launch=vllm`` first starts that server for the model at PATH on a free
-loopback port (see :mod:`judge.backends.launcher`) and stops it on close.
+loopback port (see :mod:`judge.backends.http.launcher`) and stops it on close.
 
 Requests run concurrently (``max_concurrency``) and come back in input order. Transient failures
-are retried with capped exponential backoff (:mod:`judge.backends._retry`); an item that still
+are retried with capped exponential backoff (:mod:`judge.backends.http.retry`); an item that still
 fails, or gets a non-transient 4xx, becomes ``Generation(error=...)`` and the run goes on.
 
 Options (``-B KEY=VALUE``): ``api_key_env`` (OPENAI_API_KEY), ``max_concurrency`` (8),
@@ -37,11 +37,11 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import Field, field_validator
 
-from judge.backends._chat import normalise_thinking
-from judge.backends._http_wire import MalformedResponse, StructuredForm, chat_body, parse_completion
-from judge.backends._options import BackendOptions, json_object_option, parse_options
-from judge.backends._retry import RetryPolicy, is_transient_status, retry_after_seconds
-from judge.backends.launcher import LocalServer, server_command
+from judge.backends.shared.chat import normalise_thinking
+from judge.backends.http.wire import MalformedResponse, StructuredForm, chat_body, parse_completion
+from judge.backends.shared.options import BackendOptions, json_object_option, parse_options
+from judge.backends.http.retry import RetryPolicy, is_transient_status, retry_after_seconds
+from judge.backends.http.launcher import LocalServer, server_command
 from judge.errors import ConfigError
 from judge.net import is_loopback_host
 from judge.types import Generation, GenerationRequest

@@ -1,0 +1,1 @@
+"""The transformers backend (``transformers:PATH``): :mod:`judge.backends.hf.engine`."""

@@ -1,0 +1,1 @@
+"""The vLLM offline-engine backend (``vllm:PATH``): :mod:`judge.backends.vllm.engine`."""
