@@ -13,6 +13,7 @@ from typing import Any
 from judge._version import __version__
 from judge.backends import Backend, load_backend
 from judge.backends.base import ScoringBackend
+from judge.backends.registry import refuse_for_scoring
 from judge.errors import CapabilityError, ConfigError
 from judge.hashing import json_hash
 from judge.items import RankItem, coerce_item
@@ -81,6 +82,8 @@ class Judge:
     ) -> None:
         if permutations < 1:
             raise ConfigError(f"permutations must be >= 1, got {permutations}")
+        refuse_for_scoring(backend, permutations=permutations, structured=structured,
+                           template=template, templates_dir=templates_dir, sampling=sampling)
         self.backend: Backend = (load_backend(backend, **dict(backend_options or {}))
                                  if isinstance(backend, str) else backend)
         self.library = library

@@ -16,7 +16,9 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
+from judge.backends.shared.options import BackendOptions, parse_options
 from judge.errors import ConfigError
 from judge.types import Generation, GenerationRequest
 
@@ -109,3 +111,18 @@ class ScriptedBackend:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+class ScriptedOptions(BackendOptions):
+    """Options of the scripted backend."""
+
+    cycle: bool = False
+    """Start again from the first reply when the script runs out."""
+
+
+def create(target: str, **options: Any) -> ScriptedBackend:
+    """Factory for ``scripted:FILE``: replay the replies in FILE."""
+    opts = parse_options(ScriptedOptions, "scripted", options)
+    if not target:
+        raise ConfigError("scripted backend needs a reply file: --backend scripted:REPLIES.jsonl")
+    return ScriptedBackend.from_file(target, cycle=opts.cycle)

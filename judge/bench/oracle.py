@@ -14,9 +14,10 @@ import random
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from judge.backends.scripted import ScriptedBackend
+from judge.backends.shared.options import BackendOptions, parse_options
 from judge.bench.items import BenchItem
 from judge.errors import ConfigError
 from judge.types import Generation, GenerationRequest
@@ -24,10 +25,8 @@ from judge.types import Generation, GenerationRequest
 Mode = Literal["gold", "reversed", "noisy"]
 
 
-class OracleOptions(BaseModel):
+class OracleOptions(BackendOptions):
     """Options for the oracle backend (``-B KEY=VALUE``)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     noise: float = Field(1.0, ge=0.0)
     """Standard deviation of the noise added to gold values, in gold-range units (noisy mode)."""
@@ -51,12 +50,7 @@ def oracle_backend(items: Sequence[BenchItem], mode: str = "gold",
     if mode not in ("gold", "reversed", "noisy"):
         raise ConfigError(f"unknown oracle mode '{mode}'; use oracle, oracle:reversed or "
                           "oracle:noisy")
-    try:
-        opts = OracleOptions(**options)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise ConfigError(f"oracle backend: option '{err['loc'][0]}': {err['msg']} "
-                          f"(known: {', '.join(OracleOptions.model_fields)})") from None
+    opts = parse_options(OracleOptions, "oracle", options)
     by_id = {it.id: it for it in items}
 
     def reply(request: GenerationRequest) -> Generation:
@@ -90,6 +84,12 @@ def oracle_backend(items: Sequence[BenchItem], mode: str = "gold",
     backend = ScriptedBackend(reply, name=f"oracle:{mode}")
     backend.model = "gold-labels"
     return backend
+
+
+def create(target: str, *, items: Sequence[BenchItem], **options: Any) -> ScriptedBackend:
+    """Factory for ``oracle``, ``oracle:reversed`` and ``oracle:noisy`` (registered in
+    :mod:`judge.backends.registry`; ``judge bench run`` passes the suite's items)."""
+    return oracle_backend(items, target or "gold", **options)
 
 
 def _match(shown: dict[str, str], item: BenchItem) -> dict[str, str]:

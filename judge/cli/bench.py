@@ -78,15 +78,15 @@ def default_out(suite: str, backend: str, seed: int) -> Path:
 
 def run_cmd(args: argparse.Namespace) -> int:
     """Build the suite and the judge, run, then report."""
-    from judge.bench.oracle import oracle_backend
+    from judge.backends import backend_entry, load_backend
     from judge.bench.runner import run_suite
     from judge.bench.suites import load_suite
 
     suite = load_suite(args.suite, data=args.data_dir, principle=args.principle)
     out = Path(args.out) if args.out else default_out(args.suite, args.backend, args.seed)
-    if args.backend == "oracle" or args.backend.startswith("oracle:"):
-        mode = args.backend.partition(":")[2] or "gold"
-        args.backend = oracle_backend(suite.items, mode, **parse_options(args.backend_option))
+    if backend_entry(args.backend).needs:  # the oracle answers from the suite's gold labels
+        args.backend = load_backend(args.backend, context={"items": suite.items},
+                                    **parse_options(args.backend_option))
         args.backend_option = []
     judge = build_judge(args)
     print(f"suite {suite.name}: {len(suite.items)} lists (version {suite.version}); "

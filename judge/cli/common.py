@@ -7,6 +7,8 @@ import sys
 from collections import Counter
 from typing import Any
 
+from judge.backends.base import ScoringBackend
+from judge.backends.registry import backend_entry
 from judge.core import Judge
 from judge.errors import ConfigError
 from judge.types import Judgment, Sampling
@@ -25,7 +27,7 @@ def add_judge_args(parser: argparse.ArgumentParser, *, principle_required: bool 
     g.add_argument("--principle", required=principle_required, metavar="P",
                    help="library id or a free-text sentence (default for rows without one)")
     g.add_argument("--seed", type=int, default=0, help="run seed for orders and sampling")
-    g.add_argument("--permutations", type=int, default=1, metavar="K",
+    g.add_argument("--permutations", type=int, metavar="K",
                    help="judge each item under K orders and aggregate (default 1)")
     g.add_argument("--no-shuffle", action="store_true",
                    help="show responses in the given order instead of a seeded shuffle")
@@ -33,9 +35,9 @@ def add_judge_args(parser: argparse.ArgumentParser, *, principle_required: bool 
                    help="constrain verdicts to the template's JSON schema")
     g.add_argument("--template", help="template name overriding the default for the mode")
     g.add_argument("--templates-dir", help="folder of templates overriding the shipped ones")
-    g.add_argument("--temperature", type=float, default=0.0)
-    g.add_argument("--max-tokens", type=int, default=1024)
-    g.add_argument("--top-logprobs", type=int, default=0,
+    g.add_argument("--temperature", type=float, help="sampling temperature (default 0, greedy)")
+    g.add_argument("--max-tokens", type=int, help="answer budget in tokens (default 1024)")
+    g.add_argument("--top-logprobs", type=int,
                    help="ask for N alternatives per token to compute logprob-weighted scores")
 
 
@@ -62,15 +64,56 @@ def _decode(value: str) -> Any:
     return value
 
 
+#: Options for generative judges only: (flag, attribute); a scoring backend refuses them.
+GENERATIVE_ONLY = (("--permutations", "permutations"), ("--no-shuffle", "no_shuffle"),
+                   ("--structured", "structured"), ("--template", "template"),
+                   ("--templates-dir", "templates_dir"), ("--temperature", "temperature"),
+                   ("--max-tokens", "max_tokens"), ("--top-logprobs", "top_logprobs"))
+
+
+def refuse_inapplicable(args: argparse.Namespace) -> None:
+    """Refuse generative-only options given with a scoring backend (the reward head), before
+    anything loads.
+
+    Raises:
+        ConfigError: naming the options and the backend.
+    """
+    given = [flag for flag, attr in GENERATIVE_ONLY
+             if getattr(args, attr, None) not in (None, False)]
+    if given and _scoring(args.backend):
+        name = args.backend if isinstance(args.backend, str) else args.backend.name
+        raise ConfigError(f"{', '.join(given)}: not applicable to --backend {name}, a reward head "
+                          "that scores each response directly (no prompt template, decoding or "
+                          "presentation order); drop the option(s) or use a generative backend")
+
+
 def build_judge(args: argparse.Namespace) -> Judge:
-    """A Judge from parsed options."""
-    sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed,
-                        top_logprobs=args.top_logprobs)
+    """A Judge from parsed options.
+
+    Raises:
+        ConfigError: an option does not apply to the backend, or a backend option is invalid.
+    """
+    refuse_inapplicable(args)
+    sampling = None
+    if not _scoring(args.backend):
+        sampling = Sampling(
+            temperature=_or(args.temperature, 0.0), max_tokens=_or(args.max_tokens, 1024),
+            seed=args.seed, top_logprobs=_or(args.top_logprobs, 0))
     return Judge(args.backend, principle=args.principle, seed=args.seed, sampling=sampling,
-                 shuffle=not args.no_shuffle, permutations=args.permutations,
+                 shuffle=not args.no_shuffle, permutations=_or(args.permutations, 1),
                  structured=args.structured, template=args.template,
                  templates_dir=args.templates_dir,
                  backend_options=parse_options(args.backend_option))
+
+
+def _scoring(backend: Any) -> bool:
+    if isinstance(backend, str):
+        return backend_entry(backend).scoring
+    return isinstance(backend, ScoringBackend)
+
+
+def _or(value: Any, default: Any) -> Any:
+    return default if value is None else value
 
 
 def judgment_fields(j: Judgment) -> dict[str, Any]:

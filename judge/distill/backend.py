@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from judge.assets import asset_dir
+from judge.backends.shared.options import BackendOptions, parse_options, require_device
 from judge.errors import AssetsNotFound, ConfigError, MissingDependency, missing_dependency
 
 #: Where the shipped head lives: ``heads/default`` in a checkout,
@@ -21,10 +22,8 @@ from judge.errors import AssetsNotFound, ConfigError, MissingDependency, missing
 DEFAULT_HEAD = "default"
 
 
-class HeadOptions(BaseModel):
+class HeadOptions(BackendOptions):
     """Options of the head backend."""
-
-    model_config = ConfigDict(extra="forbid")
 
     batch_size: int | None = Field(None, ge=1)
     device: str | None = None
@@ -75,15 +74,7 @@ def create(target: str, **options: Any) -> HeadBackend:
         ArtifactError: the head is damaged or incompatible.
         MissingDependency: torch / sentence-transformers are not installed.
     """
-    try:
-        opts = HeadOptions(**options)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        if err["type"] == "extra_forbidden":
-            raise ConfigError(f"head backend: unknown option '{key}' (known: "
-                              f"{', '.join(HeadOptions.model_fields)})") from None
-        raise ConfigError(f"head backend: option '{key}': {err['msg']}") from None
+    opts = parse_options(HeadOptions, "head", options)
     folder = Path(target).expanduser() if target else default_head_dir()
     if not folder.is_dir():
         raise ConfigError(f"head backend: '{folder}' is not a directory (train a head with "
@@ -94,6 +85,8 @@ def create(target: str, **options: Any) -> HeadBackend:
         if isinstance(exc, MissingDependency):
             raise
         raise missing_dependency("the head backend", exc.name or "torch", "embed") from exc
+    if opts.device is not None:
+        require_device(opts.device, "head")
     embedder_options: dict[str, Any] = {k: v for k, v in (("batch_size", opts.batch_size),
                                           ("device", opts.device)) if v is not None}
     head = load_head(folder, embedder_spec=opts.embedder, check_embedder=opts.check_embedder,

@@ -36,7 +36,12 @@ from judge.backends.shared.chat import (
     normalise_thinking,
 )
 from judge.backends.shared.logprobs import LogprobRecorder
-from judge.backends.shared.options import BackendOptions, make_generation, parse_options
+from judge.backends.shared.options import (
+    BackendOptions,
+    make_generation,
+    parse_options,
+    require_device,
+)
 from judge.backends.shared.tokens import token_pieces
 from judge.errors import ConfigError, missing_dependency
 from judge.types import Generation, GenerationRequest, TokenLogprob, Usage
@@ -118,6 +123,7 @@ class HFBackend:
         opts = parse_options(HFOptions, "transformers", options)
         torch, transformers = _torch_and_transformers()
         device = opts.device
+        require_device(device, "transformers")
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         dtype: Any = opts.dtype
@@ -228,7 +234,11 @@ class HFBackend:
                            requests: Sequence[GenerationRequest]) -> Any | None:
         if all(requests[i].json_schema is None for i, _ in chunk):
             return None
-        from judge.backends.shared.constrain import GrammarProcessor, MatcherFactory, verdict_grammar
+        from judge.backends.shared.constrain import (
+            GrammarProcessor,
+            MatcherFactory,
+            verdict_grammar,
+        )
 
         if self._matchers is None:
             self._matchers = MatcherFactory(self.tokenizer, self._vocab_size(), self.eos_ids)

@@ -37,11 +37,11 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import Field, field_validator
 
-from judge.backends.shared.chat import normalise_thinking
-from judge.backends.http.wire import MalformedResponse, StructuredForm, chat_body, parse_completion
-from judge.backends.shared.options import BackendOptions, json_object_option, parse_options
-from judge.backends.http.retry import RetryPolicy, is_transient_status, retry_after_seconds
 from judge.backends.http.launcher import LocalServer, server_command
+from judge.backends.http.retry import RetryPolicy, is_transient_status, retry_after_seconds
+from judge.backends.http.wire import MalformedResponse, StructuredForm, chat_body, parse_completion
+from judge.backends.shared.chat import normalise_thinking
+from judge.backends.shared.options import BackendOptions, json_object_option, parse_options
 from judge.errors import ConfigError
 from judge.net import is_loopback_host
 from judge.types import Generation, GenerationRequest

@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from judge.backends.shared.tokens import byte_pieces
 from judge.backends.shared.constrain import prepare_schema
+from judge.backends.shared.tokens import byte_pieces
 from judge.types import GenerationRequest, TokenLogprob, Usage
 
 StructuredForm = Literal["json_schema", "json_object", "structured_outputs"]

@@ -56,3 +56,30 @@ def json_object_option(value: Any) -> Any:
         except json.JSONDecodeError as exc:
             raise ValueError(f"not a JSON object ({exc.msg})") from None
     return value
+
+
+def require_device(device: str, backend: str) -> None:
+    """Refuse a ``cuda``/``mps`` device this machine does not have, before any model loads.
+
+    ``auto``, ``cpu`` and devices torch does not name are left to the engine. Without torch
+    the check is skipped (the engine reports the missing dependency).
+
+    Raises:
+        ConfigError: the device is not available, saying what to use instead.
+    """
+    kind = device.split(":", 1)[0].lower()
+    if kind not in ("cuda", "mps"):
+        return
+    try:
+        import torch
+    except ImportError:
+        return
+    if kind == "cuda" and not torch.cuda.is_available():
+        why = ("this torch build has no CUDA support" if torch.version.cuda is None
+               else "no CUDA GPU is visible")
+        raise ConfigError(f"{backend} backend: -B device={device} asks for CUDA, but CUDA is not "
+                          f"available here ({why}); use -B device=cpu, or leave device unset to "
+                          "pick a GPU when there is one")
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(f"{backend} backend: -B device={device} asks for Apple's MPS, which is "
+                          "not available here; use -B device=cpu or leave device unset")

@@ -29,6 +29,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from judge.backends.shared.chat import ChatRenderer, PromptPlan, normalise_thinking
+from judge.backends.shared.constrain import prepare_schema, verdict_lark
 from judge.backends.shared.options import (
     BackendOptions,
     json_object_option,
@@ -36,7 +37,6 @@ from judge.backends.shared.options import (
     parse_options,
 )
 from judge.backends.shared.tokens import token_pieces
-from judge.backends.shared.constrain import prepare_schema, verdict_lark
 from judge.errors import ConfigError, missing_dependency
 from judge.types import Generation, GenerationRequest, Sampling, TokenLogprob, Usage
 
