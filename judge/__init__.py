@@ -10,10 +10,10 @@ any OpenAI-compatible server) or a distilled reward head; benchmark judges; labe
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from judge._version import __version__
-from judge.backends import ScoringBackend, TextBackend, load_backend
-from judge.backends.scripted import ScriptedBackend
-from judge.core import Judge
 from judge.errors import (
     ArtifactError,
     AssetsNotFound,
@@ -29,13 +29,47 @@ from judge.errors import (
     PrincipleError,
     TemplateError,
 )
-from judge.items import RankItem
-from judge.label import LabelOptions, label_dataset
-from judge.parse import ParsedVerdict, parse_verdict
-from judge.principles import Principle, PrincipleLibrary, default_library, resolve_principle
-from judge.rl import Reward, RewardError
-from judge.templates import PromptTemplate, load_template
-from judge.types import ChatMessage, Generation, GenerationRequest, Judgment, Sampling
+
+if TYPE_CHECKING:
+    from judge.backends import ScoringBackend, TextBackend, load_backend
+    from judge.backends.scripted import ScriptedBackend
+    from judge.core import Judge
+    from judge.items import RankItem
+    from judge.label import LabelOptions, label_dataset
+    from judge.parse import ParsedVerdict, parse_verdict
+    from judge.principles import Principle, PrincipleLibrary, default_library, resolve_principle
+    from judge.rl import Reward, RewardError
+    from judge.templates import PromptTemplate, load_template
+    from judge.types import ChatMessage, Generation, GenerationRequest, Judgment, Sampling
+
+#: Public names imported on first use (``import judge`` loads only the version and the errors).
+_LAZY: dict[str, str] = {
+    "ScoringBackend": "judge.backends", "TextBackend": "judge.backends",
+    "load_backend": "judge.backends", "ScriptedBackend": "judge.backends.scripted",
+    "Judge": "judge.core", "RankItem": "judge.items",
+    "LabelOptions": "judge.label", "label_dataset": "judge.label",
+    "ParsedVerdict": "judge.parse", "parse_verdict": "judge.parse",
+    "Principle": "judge.principles", "PrincipleLibrary": "judge.principles",
+    "default_library": "judge.principles", "resolve_principle": "judge.principles",
+    "Reward": "judge.rl", "RewardError": "judge.rl",
+    "PromptTemplate": "judge.templates", "load_template": "judge.templates",
+    "ChatMessage": "judge.types", "Generation": "judge.types",
+    "GenerationRequest": "judge.types", "Judgment": "judge.types", "Sampling": "judge.types",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'judge' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "ArtifactError",

@@ -8,39 +8,55 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import logging
 import sys
 
 from judge._version import __version__
 from judge.errors import JudgeError
 
-#: Subcommand modules, each exposing ``register(subparsers)``.
-COMMANDS = ("rank", "score", "render", "principles", "bench", "distill", "serve", "label")
+#: Subcommand -> its one-line help. Each is a module ``judge.cli.<name>`` exposing
+#: ``register(subparsers)``, imported only when that subcommand runs (or a full parser is built).
+COMMANDS: dict[str, str] = {
+    "rank": "rank responses in a JSONL file",
+    "score": "score one response against a principle",
+    "render": "print the messages a judge would receive",
+    "principles": "browse the principle library",
+    "bench": "evaluate a judge on ranking suites (RABench-style)",
+    "distill": "distil judge verdicts into a cheap reward head",
+    "serve": "serve rewards over HTTP (score, OpenRLHF, health)",
+    "label": "label a dataset (JSONL, parquet, HF dataset) with scores and rankings",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser (subcommands whose modules are present)."""
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser.
+
+    Args:
+        argv: the arguments about to be parsed: only the subcommand they name is imported and
+            registered in full, the others get a one-line entry. None builds every subcommand.
+    """
     parser = argparse.ArgumentParser(
         prog="judge", description="Principle-conditioned judging and reward modeling.")
     parser.add_argument("--version", action="version", version=f"judge {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
+    chosen = None if argv is None else next((a for a in argv if not a.startswith("-")), "")
+    for name, help_line in COMMANDS.items():
         module_name = f"judge.cli.{name}"
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        module.register(sub)
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        if chosen is None or name == chosen:
+            importlib.import_module(module_name).register(sub)
+        else:
+            sub.add_parser(name, help=help_line)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
