@@ -6,12 +6,12 @@ import json
 import math
 
 import pytest
-from fault_server import FaultServer, completion
+from helpers.fault_server import FaultServer, completion
 
 from judge.backends import load_backend
-from judge.backends.http.wire import parse_completion
-from judge.backends.http.retry import RetryPolicy, retry_after_seconds
 from judge.backends.http.client import OpenAIBackend, OpenAIOptions
+from judge.backends.http.retry import RetryPolicy, retry_after_seconds
+from judge.backends.http.wire import parse_completion
 from judge.core import Judge
 from judge.errors import ConfigError
 from judge.types import ChatMessage, GenerationRequest, Sampling

@@ -11,8 +11,8 @@ import json
 import httpx
 
 from judge.backends import load_backend
-from judge.backends.http.wire import chat_body
 from judge.backends.http.client import OpenAIBackend, OpenAIOptions
+from judge.backends.http.wire import chat_body
 from judge.types import ChatMessage, GenerationRequest, Sampling
 from judge.verdict_schema import verdict_schema
 

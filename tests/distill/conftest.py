@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from distill_data import make_items
+from helpers.distill_data import make_items
 
 from judge.distill.embedders import HashEmbedder
 from judge.distill.heads import HeadArch

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from distill_data import SHORT
+from helpers.distill_data import SHORT
 
 from judge.distill.embedders import HashEmbedder
 from judge.distill.head import load_head

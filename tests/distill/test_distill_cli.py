@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from distill_data import make_items
+from helpers.distill_data import make_items
 
 from judge.cli import main
 

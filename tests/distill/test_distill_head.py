@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from distill_data import LONG, SHORT
+from helpers.distill_data import LONG, SHORT
 
 from judge.distill.embedders import HashEmbedder
 from judge.distill.head import load_head, principle_text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from distill_data import make_items
+from helpers.distill_data import make_items
 
 from judge.distill.embedders import HashEmbedder
 from judge.distill.heads import HeadArch

@@ -1,6 +1,6 @@
 """Run the label runner with a content-based fake judge (for the kill-and-resume test).
 
-    python tests/label/_runner.py INPUT OUTPUT [--delay S] [--batch-size N]
+    cd tests && python -m helpers.label_runner INPUT OUTPUT [--delay S] [--batch-size N]
 
 Exit code: 0 every row ok, 3 some failed.
 """
@@ -8,13 +8,8 @@ Exit code: 0 every row ok, 3 some failed.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from labelfakes import fake_backend
-
+from helpers.labelfakes import fake_backend
 from judge.core import Judge
 from judge.label import LabelOptions, label_dataset
 

@@ -1,7 +1,7 @@
-"""Fixtures for labeling tests: the fake judges of :mod:`labelfakes`."""
+"""Fixtures for labeling tests: the fake judges of :mod:`helpers.labelfakes`."""
 
 from __future__ import annotations
 
-from labelfakes import head_judge, text_judge
+from helpers.labelfakes import head_judge, text_judge
 
 __all__ = ["head_judge", "text_judge"]

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from labelfakes import make_rows, read_jsonl_rows, write_jsonl
+from helpers.labelfakes import make_rows, read_jsonl_rows, write_jsonl
 
 from judge.cli import main
 

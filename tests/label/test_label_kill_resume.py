@@ -11,20 +11,20 @@ import time
 from pathlib import Path
 
 import pytest
-from labelfakes import fake_backend, make_rows, write_jsonl
+from helpers.labelfakes import fake_backend, make_rows, write_jsonl
 
 from judge.core import Judge
 from judge.label import label_dataset
 
-RUNNER = Path(__file__).with_name("_runner.py")
+TESTS = Path(__file__).resolve().parent.parent  # run as python -m helpers.label_runner
 
 
 def _lines(path: Path) -> int:
     return path.read_bytes().count(b"\n") if path.exists() else 0
 
 
-def _kill_several_times(args: list[str], rng: random.Random, journal: Path, *, kills: int
-                        ) -> list[int]:
+def _kill_several_times(args: list[str], rng: random.Random, journal: Path, *, kills: int,
+                        cwd: Path | None = None) -> list[int]:
     """Start the command, wait until it has made progress, SIGKILL it a random moment later;
     ``kills`` times (fewer when it finishes first). Returns the journal's size after each kill.
 
@@ -34,7 +34,8 @@ def _kill_several_times(args: list[str], rng: random.Random, journal: Path, *, k
     sizes: list[int] = []
     for _ in range(kills):
         before = _lines(journal)
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                cwd=cwd)
         deadline = time.monotonic() + 120
         while proc.poll() is None and _lines(journal) <= before and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -56,13 +57,14 @@ def test_sigkill_at_random_points_then_resume(tmp_path):
     label_dataset(Judge(fake_backend(), principle="correct-then-concise"), str(src), reference)
 
     out = tmp_path / "out.jsonl"
-    args = [sys.executable, str(RUNNER), str(src), str(out), "--delay", "0.004",
+    args = [sys.executable, "-m", "helpers.label_runner", str(src), str(out), "--delay", "0.004",
             "--batch-size", "7"]
     rng = random.Random(20240611)
     journal_path = tmp_path / "out.jsonl.journal.jsonl"
-    sizes = _kill_several_times(args, rng, journal_path, kills=5)
+    sizes = _kill_several_times(args, rng, journal_path, kills=5, cwd=TESTS)
     assert len([n for n in sizes if 0 < n < len(rows)]) >= 3, sizes  # kills landed mid-run
-    final = subprocess.run(args, capture_output=True, text=True, check=False, timeout=300)
+    final = subprocess.run(args, capture_output=True, text=True, check=False, timeout=300,
+                           cwd=TESTS)
     assert final.returncode == 0, final.stderr
 
     assert out.read_text(encoding="utf-8") == reference.read_text(encoding="utf-8")

@@ -5,8 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from labelfakes import LengthHead, fake_backend, make_rows, read_jsonl_rows, text_score, verdict
-from labelfakes import write_jsonl as write
+from helpers.labelfakes import (
+    LengthHead,
+    fake_backend,
+    make_rows,
+    read_jsonl_rows,
+    text_score,
+    verdict,
+)
+from helpers.labelfakes import write_jsonl as write
 
 from judge.backends.scripted import ScriptedBackend
 from judge.core import Judge

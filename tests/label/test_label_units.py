@@ -6,7 +6,7 @@ import json
 import math
 
 import pytest
-from labelfakes import write_jsonl
+from helpers.labelfakes import write_jsonl
 
 from judge.errors import ConfigError, InputError
 from judge.label.chat import prompt_text, response_text

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "label"))
-
-from labelfakes import head_judge, text_judge  # noqa: E402  (fixtures)
+from helpers.labelfakes import head_judge, text_judge
 
 __all__ = ["head_judge", "text_judge"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from labelfakes import LengthHead, text_score, verdict
+from helpers.labelfakes import LengthHead, text_score, verdict
 
 from judge.backends.scripted import ScriptedBackend
 from judge.core import Judge

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from labelfakes import LengthHead, fake_backend, text_score
+from helpers.labelfakes import LengthHead, fake_backend, text_score
 
 from judge.core import Judge
 from judge.principles import resolve_principle

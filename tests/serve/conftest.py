@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
-from serve_helpers import LengthScorer
+from helpers.serve_helpers import LengthScorer
 
 from judge.serve.app import ServeSettings, create_app
 

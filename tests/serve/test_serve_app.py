@@ -64,7 +64,7 @@ def test_openrlhf_principle_errors_name_the_sample(scorer: Any) -> None:
 def test_startup_warms_a_head_up_before_the_first_request(tmp_path: Any) -> None:
     pytest.importorskip("torch")
     from fastapi.testclient import TestClient
-    from serve_helpers import tiny_head
+    from helpers.serve_helpers import tiny_head
 
     from judge.core import Judge
     from judge.serve.app import ServeSettings, create_app

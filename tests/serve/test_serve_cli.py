@@ -28,7 +28,7 @@ def test_serve_a_head_with_a_token_from_the_environment(
         capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("torch")
     from fastapi.testclient import TestClient
-    from serve_helpers import tiny_head
+    from helpers.serve_helpers import tiny_head
 
     head = tiny_head(tmp_path / "head")
     monkeypatch.setenv("JUDGE_SERVE_TOKEN", "envtok")

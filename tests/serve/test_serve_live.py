@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from serve_helpers import LengthScorer, tiny_head
+from helpers.serve_helpers import LengthScorer, tiny_head
 
 from judge.serve.app import ServeSettings, create_app
 

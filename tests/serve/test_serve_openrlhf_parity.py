@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from serve_helpers import tiny_head
+from helpers.serve_helpers import tiny_head
 
 from judge.backends.base import ScoringBackend
 from judge.core import Judge
