@@ -3,11 +3,11 @@
 ``--backend transformers:PATH`` loads any local causal LM with its own chat template. Requests
 are grouped by answer budget, sorted by prompt length and generated in left-padded batches.
 Greedy decoding is the default (batched results equal one-at-a-time results); sampling is
-seeded per request (see :mod:`judge.backends.shared.sampling`). With a JSON schema on the request the
-answer is constrained by llguidance (:mod:`judge.backends.shared.constrain`). Logprobs are the model's
-next-token distribution before temperature, renormalised over the tokens the grammar allows at
-that step when the answer is constrained (as vLLM reports them), so at a score position the
-top alternatives are the valid scores.
+seeded per request (see :mod:`judge.backends.shared.sampling`). With a JSON schema on the
+request the answer is constrained by llguidance (:mod:`judge.backends.shared.constrain`).
+Logprobs are the model's next-token distribution before temperature, renormalised over the
+tokens the grammar allows at that step when the answer is constrained (as vLLM reports them), so
+at a score position the top alternatives are the valid scores.
 
 Options (``-B KEY=VALUE``): ``device`` (auto|cpu|cuda|cuda:N|mps), ``dtype``
 (auto|float32|bfloat16|float16), ``batch_size`` (16), ``thinking`` (auto|on|off),
@@ -87,7 +87,8 @@ class HFBackend:
         name: the spec recorded in provenance.
         model_id: the model's path or hub id.
         batch_size: requests per ``generate`` call.
-        thinking: ``auto``, ``on`` or ``off`` (see :class:`judge.backends.shared.chat.ChatRenderer`).
+        thinking: ``auto``, ``on`` or ``off``
+            (see :class:`judge.backends.shared.chat.ChatRenderer`).
         context_length: overrides the model's context window.
     """
 
