@@ -282,8 +282,8 @@ class Judge:
                 # a quoted or draft verdict rather than its final word
                 verdict = ParsedVerdict(
                     status="unparsed", reasoning=verdict.reasoning, flags=verdict.flags,
-                    problems=["cut off by the token limit while still writing after a "
-                              "verdict-like object; it is not trusted as the final verdict"])
+                    problems=[("cut off by the token limit while still writing after a "
+                              "verdict-like object; it is not trusted as the final verdict")])
             elif verdict.status == "unparsed":
                 verdict.problems.append("the answer was cut off by the token limit "
                                         f"(max_tokens={self.sampling.max_tokens})")

@@ -7,9 +7,12 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from judge.errors import InputError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 def read_jsonl(path: str | Path | None) -> Iterator[tuple[int, dict[str, Any] | InputError]]:
@@ -69,7 +72,7 @@ class JsonlAppender:
         if self._fh is not sys.stdout:
             self._fh.close()
 
-    def __enter__(self) -> JsonlAppender:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -37,13 +37,13 @@ def test_installed_copy_renders_from_its_own_assets(wheel: Path, tmp_path: Path)
                     str(target), str(wheel)], check=True, capture_output=True)
     code = (
         "import judge, judge.assets as a, json;"
-        "assert str(a.asset_dir('prompts')).startswith(%r), a.asset_dir('prompts');"
+        f"assert str(a.asset_dir('prompts')).startswith({str(target)!r}), a.asset_dir('prompts');"
         "t = judge.load_template('listwise');"
         "p = judge.resolve_principle('correct-then-concise');"
         "m = t.render(principle=p.text, prompt='q', responses={'model-1': 'a'},"
         " scale_min=1, scale_max=5);"
         "print(json.loads(m[1].content)['principle'][:11], len(judge.default_library().principles))"
-    ) % str(target)
+    )
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                           text=True, env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
                           check=False)

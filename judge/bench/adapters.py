@@ -35,7 +35,7 @@ DEFAULT_PAIRWISE_PRINCIPLE = (
     "Prefer the response that does what the user asked correctly, completely and safely: "
     "accurate content first, then helpfulness, then clarity."
 )
-_SECTION = re.compile(r"^###([^\n:]+):[ \t]*$", re.M)
+_SECTION = re.compile(r"^###([^\n:]+):[ \t]*$", re.MULTILINE)
 _DOMAINS = {"coding": "code", "math": "math"}
 _SAFETY_WORDS = ("refusal", "xstest", "donotanswer", "harm", "safety")
 
@@ -48,7 +48,7 @@ def _sections(text: str) -> dict[str, str]:
 
 def _criterion(rubric: str) -> str:
     """A short name for a rubric: its criterion question, cut, plus a hash of the whole text."""
-    m = re.match(r"\s*\[(.+?)\]", rubric, re.S)
+    m = re.match(r"\s*\[(.+?)\]", rubric, re.DOTALL)
     title = " ".join((m.group(1) if m else rubric).split())
     title = title if len(title) <= 50 else title[:47] + "..."
     return f"{title} #{text_hash(rubric, 6)}"

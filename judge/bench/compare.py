@@ -62,8 +62,8 @@ def render_markdown(comparison: dict[str, Any], plot: Path | None = None) -> str
     runs: dict[str, Any] = comparison["runs"]
     out = ["# Bench comparison", "", f"Compared on {comparison['compare_date']}.", ""]
     if not comparison["same_suite"]:
-        out += ["**Warning: the runs used different suites or suite versions "
-                f"({'; '.join(comparison['suites'])}); their figures are not comparable.**", ""]
+        out += [("**Warning: the runs used different suites or suite versions "
+                f"({'; '.join(comparison['suites'])}); their figures are not comparable.**"), ""]
     out += ["| Run | Model | Template | Seed | Perm. | Suite (version) | Lists | Run date |",
             "|---|---|---|---:|---:|---|---:|---|"]
     for label, rep in runs.items():
@@ -94,8 +94,8 @@ def render_markdown(comparison: dict[str, Any], plot: Path | None = None) -> str
             by = rep["metrics"]["default"][f"by_{key}"]
             out.append(f"| {label} | " + " | ".join(
                 fmt(by[g]["accuracy"], ci=False) if g in by else "–" for g in groups) + " |")
-    out += ["", "Figures as in `judge bench report` (docs/metrics.md); intervals in each "
-            "run's report.json.", ""]
+    out += ["", ("Figures as in `judge bench report` (docs/metrics.md); intervals in each "
+            "run's report.json."), ""]
     if plot:
         out += [f"![comparison]({plot.name})", ""]
     return "\n".join(out)

@@ -90,11 +90,11 @@ def header_lines(report: dict[str, Any]) -> list[str]:
         f"| Judge | {judge_label(judge)} |",
         f"| Model | {judge.get('model') or '–'} |",
         f"| Template | {tpl} |",
-        f"| Seed · permutations · shuffle | {judge['seed']} · {judge['permutations']} · "
-        f"{'on' if judge.get('shuffle') else 'off'} |",
+        (f"| Seed · permutations · shuffle | {judge['seed']} · {judge['permutations']} · "
+        f"{'on' if judge.get('shuffle') else 'off'} |"),
         f"| Suite | {run['suite']} · version {run['suite_version']} · {run['suite_builder']} |",
-        f"| Lists judged | {run['judged']} of {run['planned']} planned "
-        f"({run['suite_lists']} in the suite); {_status(run)} |",
+        (f"| Lists judged | {run['judged']} of {run['planned']} planned "
+        f"({run['suite_lists']} in the suite); {_status(run)} |"),
         f"| Run date | {run['created']} (last update {run['updated']}) |",
         f"| Report date | {report['report_date']} |",
         f"| Package | judge {run['package_version']} |",
@@ -138,20 +138,20 @@ def render_markdown(report: dict[str, Any], plots: list[Path] | None = None,
         out.append(f"| chance | {chance['lists']} | | | | {chance['pairs']} | "
                    + " | ".join(cells) + " |")
     b = report["bootstrap"]
-    out += ["", f"Default: {ov['unparsed']} unparsed and {ov['backend_error']} failed lists are "
+    out += ["", (f"Default: {ov['unparsed']} unparsed and {ov['backend_error']} failed lists are "
             "left out of the figures. Strict: they count as wrong (as if the judge had given "
             "the gold order reversed; top-1 = 0). Chance: the expected figures of a judge that "
             "orders each of the default row's lists at random (exact, from the gold labels; NDCG "
             "and top-1 are far from 0 by chance). Brackets: 95 % bootstrap intervals over "
             f"lists ({b['resamples']} resamples, seed {b['seed']}). Definitions: "
-            "docs/metrics.md.", ""]
+            "docs/metrics.md."), ""]
     for key, title in (("category", "Category"), ("domain", "Domain"),
                        ("principle", "Principle")):
         groups = default[f"by_{key}"]
         out += [f"## By {key}", ""]
         if key == "principle" and len(groups) > max_principles:
-            out += [f"{len(groups)} principles: see `report.json` (metrics.default."
-                    "by_principle).", ""]
+            out += [(f"{len(groups)} principles: see `report.json` (metrics.default."
+                    "by_principle)."), ""]
             continue
         out += [*_group_table(groups, title), ""]
     if plots:
