@@ -15,7 +15,7 @@ from judge.backends import Backend, load_backend
 from judge.backends.base import ScoringBackend
 from judge.errors import CapabilityError, ConfigError
 from judge.hashing import json_hash
-from judge.items import RankItem, coerce_item
+from judge.items import Item, coerce_item, coerce_items
 from judge.logprob_scores import expected_score
 from judge.ordering import kendall_tau, masked_ids, presentation_orders
 from judge.parse import ParsedVerdict, parse_verdict
@@ -113,36 +113,40 @@ class Judge:
             self._templates[name] = tpl
         return self._templates[name]
 
-    def rank(self, items: Sequence[RankItem | Mapping[str, Any]],
+    def rank(self, items: Sequence[Item | Mapping[str, Any]],
              on_judgment: Callable[[int, Judgment], None] | None = None) -> list[Judgment]:
         """Rank each item's responses listwise (items with one response are scored pointwise).
 
         Args:
-            items: :class:`RankItem` objects or dicts with ``prompt``, ``responses`` and
+            items: :class:`Item` objects or dicts with ``prompt``, ``responses`` and
                 optionally ``principle`` and ``id``.
+
+        Raises:
+            InputError: an item is malformed (its index and field are named).
+            ConfigError: an item's principle is unknown or missing (its index is named).
             on_judgment: called with (index, judgment) as each item completes.
 
         Returns:
             One :class:`Judgment` per item, in input order.
         """
-        coerced = [coerce_item(it) for it in items]
+        coerced = self._coerce(items)
         modes: list[Mode] = ["pointwise" if len(it.responses) == 1 else "listwise"
                              for it in coerced]
         return self._judge(coerced, modes, on_judgment)
 
-    def score(self, items: Sequence[RankItem | Mapping[str, Any]],
+    def score(self, items: Sequence[Item | Mapping[str, Any]],
               on_judgment: Callable[[int, Judgment], None] | None = None) -> list[Judgment]:
         """Score each item's single response pointwise."""
-        coerced = [coerce_item(it) for it in items]
+        coerced = self._coerce(items)
         for n, it in enumerate(coerced):
             if len(it.responses) != 1:
                 raise ConfigError(f"item {n}: pointwise scoring takes exactly one response, got "
                                   f"{len(it.responses)} (use rank() for several)")
         return self._judge(coerced, ["pointwise"] * len(coerced), on_judgment)
 
-    def compare(self, items: Sequence[RankItem | Mapping[str, Any]]) -> list[Judgment]:
+    def compare(self, items: Sequence[Item | Mapping[str, Any]]) -> list[Judgment]:
         """Judge pairs in both orders; disagreeing orders make a tie (flag position_inconsistent)."""
-        coerced = [coerce_item(it) for it in items]
+        coerced = self._coerce(items)
         for n, it in enumerate(coerced):
             if len(it.responses) != 2:
                 raise ConfigError(f"item {n}: pairwise comparison takes exactly two responses")
@@ -159,7 +163,7 @@ class Judge:
         return self.score([{"prompt": prompt, "responses": [response],
                             "principle": principle}])[0]
 
-    def render(self, item: RankItem | Mapping[str, Any]) -> list[list[ChatMessage]]:
+    def render(self, item: Item | Mapping[str, Any]) -> list[list[ChatMessage]]:
         """The exact messages the backend would receive for an item (one list per order)."""
         it = coerce_item(item)
         mode: Mode = "pointwise" if len(it.responses) == 1 else "listwise"
@@ -170,7 +174,17 @@ class Judge:
         self.backend.close()
 
     # ------------------------------------------------------------------ internals
-    def principle_for(self, item: RankItem) -> Principle:
+    def _coerce(self, items: Sequence[Item | Mapping[str, Any]]) -> list[Item]:
+        """Validate a batch up front, naming the index of the first bad item."""
+        coerced = coerce_items(items)
+        for n, it in enumerate(coerced):
+            try:
+                self.principle_for(it)
+            except ConfigError as exc:
+                raise type(exc)(f"item {n}: {exc}") from None
+        return coerced
+
+    def principle_for(self, item: Item) -> Principle:
         """The principle an item is judged under (its own, else the judge's default)."""
         if item.principle is not None:
             return resolve_principle(item.principle, self.library)
@@ -179,10 +193,10 @@ class Judge:
                               "(--principle / Judge(principle=...))")
         return self.principle
 
-    def _item_key(self, principle: Principle, item: RankItem) -> str:
+    def _item_key(self, principle: Principle, item: Item) -> str:
         return json_hash({"p": principle.hash, "q": item.prompt, "r": item.responses})
 
-    def _runs_for(self, index: int, item: RankItem, mode: Mode,
+    def _runs_for(self, index: int, item: Item, mode: Mode,
                   both_orders: bool = False) -> list[_Run]:
         principle = self.principle_for(item)
         tpl = self.template_for(mode)
@@ -212,7 +226,7 @@ class Judge:
             runs.append(_Run(index, order, masked, request))
         return runs
 
-    def _judge(self, items: list[RankItem], modes: list[Mode],
+    def _judge(self, items: list[Item], modes: list[Mode],
                on_judgment: Callable[[int, Judgment], None] | None,
                both_orders: bool = False) -> list[Judgment]:
         if isinstance(self.backend, ScoringBackend):
@@ -246,7 +260,7 @@ class Judge:
             package_version=__version__,
         )
 
-    def _assemble(self, item: RankItem, mode: Mode, runs: list[_Run],
+    def _assemble(self, item: Item, mode: Mode, runs: list[_Run],
                   gens: list[Generation]) -> Judgment:
         tpl = self.template_for(mode)
         parsed = [self._parse_one(run, gen, tpl) for run, gen in zip(runs, gens, strict=True)]
@@ -286,7 +300,7 @@ class Judge:
                                         f"(max_tokens={self.sampling.max_tokens})")
         return verdict.status, verdict, gen, run
 
-    def _judge_direct(self, items: list[RankItem], modes: list[Mode],
+    def _judge_direct(self, items: list[Item], modes: list[Mode],
                       on_judgment: Callable[[int, Judgment], None] | None) -> list[Judgment]:
         assert isinstance(self.backend, ScoringBackend)
         principles = [self.principle_for(it) for it in items]

@@ -30,8 +30,8 @@ from judge.backends.base import ScoringBackend
 from judge.core import Judge
 from judge.errors import ConfigError, InputError, PrincipleError
 from judge.hashing import json_hash
-from judge.items import RankItem
-from judge.label.chat import prompt_text, response_text
+from judge.items import Item, normalize_responses
+from judge.messages import prompt_text, response_text
 from judge.types import Judgment, Mode
 
 #: Statuses whose label carries usable scores.
@@ -75,15 +75,15 @@ def invalid_fields(message: str) -> dict[str, Any]:
 
 def row_item(row: Mapping[str, Any], *, prompt_column: str, responses_column: str,
              response_column: str, principle_column: str | None,
-             id_column: str | None) -> RankItem:
+             id_column: str | None) -> Item:
     """The judge item of a row.
 
-    The row gives ``responses_column`` (a list, or an id -> text object) or ``response_column``
-    (one text). Prompts and responses may be chat messages (see :mod:`judge.label.chat`). An
-    empty or null principle cell falls back to the judge's default principle.
+    The row gives ``responses_column`` (any shape :func:`judge.items.normalize_responses`
+    reads) or ``response_column`` (one response). Prompts may be chat messages. An empty or null
+    principle cell falls back to the judge's default principle.
 
     Raises:
-        InputError: naming the missing or malformed field.
+        InputError: naming the missing or malformed field (and the bad response's index).
     """
     if prompt_column not in row or row[prompt_column] is None:
         raise InputError("is required", field=prompt_column)
@@ -92,33 +92,24 @@ def row_item(row: Mapping[str, Any], *, prompt_column: str, responses_column: st
     except InputError as exc:
         raise InputError(exc.detail, field=prompt_column) from None
     if row.get(responses_column) is not None:
-        field, value = responses_column, row[responses_column]
+        responses = normalize_responses(row[responses_column], field=responses_column)
     elif row.get(response_column) is not None:
-        field, value = response_column, [row[response_column]]
+        try:
+            responses = {"0": response_text(row[response_column])}
+        except InputError as exc:
+            raise InputError(exc.detail, field=response_column) from None
     else:
         raise InputError(f"is required (or give one response in '{response_column}')",
                          field=responses_column)
-    try:
-        if isinstance(value, Mapping):
-            responses: dict[str, str] = {str(k): response_text(v) for k, v in value.items()}
-        elif isinstance(value, (list, tuple)):
-            responses = {str(n): response_text(v) for n, v in enumerate(value)}
-        else:
-            raise InputError(f"must be a list or an id -> text object, got "
-                             f"{type(value).__name__}")
-    except InputError as exc:
-        raise InputError(exc.detail, field=field) from None
-    if not responses:
-        raise InputError("has no responses", field=field)
     principle = row.get(principle_column) if principle_column else None
     if principle is not None and not isinstance(principle, str):
         raise InputError(f"must be text, got {type(principle).__name__}", field=principle_column)
     ident = row.get(id_column) if id_column else None
-    return RankItem(prompt=prompt, responses=responses, principle=principle or None,
-                    id=None if ident is None else str(ident))
+    return Item(prompt=prompt, responses=responses, principle=principle or None,
+                id=None if ident is None else str(ident))
 
 
-def principle_hash(judge: Judge, item: RankItem, column: str | None) -> str:
+def principle_hash(judge: Judge, item: Item, column: str | None) -> str:
     """The hash of the principle an item is judged under.
 
     Raises:
@@ -153,7 +144,7 @@ def judge_fingerprint(judge: Judge) -> str:
     })
 
 
-def content_key(config: str, principle: str, item: RankItem, occurrence: int) -> str:
+def content_key(config: str, principle: str, item: Item, occurrence: int) -> str:
     """The journal key of one row: judge config + judged content + which duplicate it is."""
     return json_hash({"cfg": config, "p": principle, "q": item.prompt, "r": item.responses,
                       "n": occurrence}, length=24)

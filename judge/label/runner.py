@@ -32,7 +32,7 @@ from typing import Any
 from judge.core import Judge
 from judge.errors import ConfigError, InputError, JudgeError
 from judge.hashing import json_hash
-from judge.items import RankItem
+from judge.items import Item
 from judge.label.io import RowSource, output_format, write_rows
 from judge.label.journal import Journal, default_journal_path
 from judge.label.normalize import check_mode, normalize_scores
@@ -191,7 +191,7 @@ def _where(src: RowSource, where: int) -> str:
     return f"{src.spec}:{where}" if src.kind == "jsonl" else f"{src.spec}: row {where}"
 
 
-def _item(row: dict[str, Any], opts: LabelOptions) -> RankItem:
+def _item(row: dict[str, Any], opts: LabelOptions) -> Item:
     return row_item(row, prompt_column=opts.prompt_column,
                     responses_column=opts.responses_column,
                     response_column=opts.response_column,
@@ -228,7 +228,7 @@ def _label(judge: Judge, src: RowSource, opts: LabelOptions, plans: list[_Plan],
            on_advance: AdvanceHook | None) -> int:
     if not todo:
         return 0
-    batch: list[tuple[int, RankItem]] = []
+    batch: list[tuple[int, Item]] = []
     labeled = 0
 
     def flush() -> None:
@@ -280,9 +280,9 @@ def _output_rows(judge: Judge, src: RowSource, opts: LabelOptions, plans: list[_
 
 def _pairs_of(judge: Judge, row: dict[str, Any], n: int, key: str | None,
               fields: dict[str, Any], opts: LabelOptions) -> Iterator[dict[str, Any]]:
-    value = row[opts.responses_column]
-    responses = list(value.values()) if isinstance(value, dict) else list(value)
-    principle = judge.principle_for(_item(row, opts))
+    item = _item(row, opts)
+    responses = list(item.responses.values())
+    principle = judge.principle_for(item)
     scores = fields["scores"]
     for chosen, rejected, margin in make_pairs(scores, mode=opts.pair_mode,
                                                min_margin=opts.min_margin):
