@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from judge.backends.scripted import ScriptedBackend
-from judge.bench.items import BenchItem
+from judge.bench.gold import GoldItem
 from judge.errors import ConfigError
 from judge.types import Generation, GenerationRequest
 
@@ -36,7 +36,7 @@ class OracleOptions(BaseModel):
     seed: int = 0
 
 
-def oracle_backend(items: Sequence[BenchItem], mode: str = "gold",
+def oracle_backend(items: Sequence[GoldItem], mode: str = "gold",
                    **options: Any) -> ScriptedBackend:
     """A scripted backend whose replies come from each item's gold labels.
 
@@ -92,7 +92,7 @@ def oracle_backend(items: Sequence[BenchItem], mode: str = "gold",
     return backend
 
 
-def _match(shown: dict[str, str], item: BenchItem) -> dict[str, str]:
+def _match(shown: dict[str, str], item: GoldItem) -> dict[str, str]:
     """Masked id -> the item's response id, matched by text (duplicates in order)."""
     free = list(item.responses.items())
     out = {}

@@ -22,7 +22,7 @@ from typing import Any
 
 from judge._version import __version__
 from judge.backends.base import ScoringBackend
-from judge.bench.items import BenchItem
+from judge.bench.gold import GoldItem
 from judge.bench.suites import Suite
 from judge.core import Judge
 from judge.errors import BenchmarkError
@@ -68,7 +68,7 @@ def judge_config(judge: Judge) -> dict[str, Any]:
     }
 
 
-def select(items: Sequence[BenchItem], limit: int | None) -> list[BenchItem]:
+def select(items: Sequence[GoldItem], limit: int | None) -> list[GoldItem]:
     """All items, or ``limit`` of them spread evenly over the suite (deterministic)."""
     n = len(items)
     if limit is None or limit >= n:
@@ -118,7 +118,7 @@ def load_records(out_dir: str | Path, manifest: dict[str, Any] | None = None
     return out
 
 
-def _record(key: str, config_hash: str, item: BenchItem, j: Judgment,
+def _record(key: str, config_hash: str, item: GoldItem, j: Judgment,
             direct: bool) -> dict[str, Any]:
     return {
         "key": key, "config": config_hash, "item_id": item.id, "item_hash": item.content_hash(),
@@ -178,7 +178,7 @@ def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: in
         for start in range(0, len(pending), chunk_size):
             chunk = pending[start:start + chunk_size]
 
-            def finished(i: int, j: Judgment, chunk: list[BenchItem] = chunk) -> None:
+            def finished(i: int, j: Judgment, chunk: list[GoldItem] = chunk) -> None:
                 item = chunk[i]
                 appender.write(_record(keys[item.id], config_hash, item, j, direct))
                 result.judged += 1

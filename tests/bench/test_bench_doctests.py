@@ -9,7 +9,7 @@ import pytest
 
 
 @pytest.mark.parametrize("name", ["judge.bench.metrics", "judge.bench.aggregate",
-                                  "judge.bench.items"])
+                                  "judge.bench.gold"])
 def test_doctests(name: str) -> None:
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0

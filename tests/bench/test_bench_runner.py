@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from judge.backends.scripted import ScriptedBackend
-from judge.bench.items import BenchItem
+from judge.bench.gold import GoldItem
 from judge.bench.oracle import oracle_backend
 from judge.bench.report import build_report, write_report
 from judge.bench.runner import MANIFEST, RECORDS, load_records, run_suite
@@ -24,7 +24,7 @@ def sample() -> Suite:
     return load_suite("sample")
 
 
-def gold_reply_fn(items: list[BenchItem], *, reverse: bool = False):
+def gold_reply_fn(items: list[GoldItem], *, reverse: bool = False):
     """A test-local oracle: read the rendered JSON user turn and answer the gold order."""
     by_key = {(resolve_principle(it.principle).text, it.prompt,
                tuple(sorted(it.responses.values()))): it for it in items}
