@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +14,7 @@ from judge.backends.base import ScoringBackend
 from judge.errors import CapabilityError, ConfigError
 from judge.hashing import json_hash
 from judge.items import Item, coerce_item, coerce_items
-from judge.logprob_scores import expected_score
-from judge.ordering import kendall_tau, masked_ids, presentation_orders
+from judge.ordering import masked_ids, presentation_orders
 from judge.parse import ParsedVerdict, parse_verdict
 from judge.principles import Principle, PrincipleLibrary, resolve_principle
 from judge.templates import PromptTemplate, load_template
@@ -30,6 +27,7 @@ from judge.types import (
     Provenance,
     Sampling,
 )
+from judge.verdict.aggregate import RunVerdict, aggregate
 from judge.verdict_schema import verdict_schema
 
 log = logging.getLogger(__name__)
@@ -272,16 +270,15 @@ class Judge:
             "runs": len(runs),
             "provenance": self._provenance(principle, mode, [r.order for r in runs], False),
         }
-        fields = _aggregate(parsed, mode, tpl.meta.scale)
+        fields = aggregate(parsed, mode, tpl.meta.scale, list(item.responses))
         for key in ("scores", "logprob_scores"):  # report in the caller's id order
             if fields.get(key) is not None:
                 fields[key] = {c: fields[key][c] for c in item.responses}
         return Judgment(**base, **fields)
 
-    def _parse_one(self, run: _Run, gen: Generation, tpl: PromptTemplate
-                   ) -> tuple[str, ParsedVerdict | None, Generation, _Run]:
+    def _parse_one(self, run: _Run, gen: Generation, tpl: PromptTemplate) -> RunVerdict:
         if gen.error is not None:
-            return "backend_error", None, gen, run
+            return RunVerdict(None, gen, run.masked)
         verdict = parse_verdict(gen.text, ids=list(run.masked), answer=tpl.meta.answer,
                                 scale=tpl.meta.scale)
         verdict.flags.extend(f for f in gen.flags if f not in verdict.flags)
@@ -298,7 +295,7 @@ class Judge:
             elif verdict.status == "unparsed":
                 verdict.problems.append("the answer was cut off by the token limit "
                                         f"(max_tokens={self.sampling.max_tokens})")
-        return verdict.status, verdict, gen, run
+        return RunVerdict(verdict, gen, run.masked)
 
     def _judge_direct(self, items: list[Item], modes: list[Mode],
                       on_judgment: Callable[[int, Judgment], None] | None) -> list[Judgment]:
@@ -321,73 +318,4 @@ class Judge:
             if on_judgment:
                 on_judgment(i, judgment)
         return out
-
-
-def _aggregate(parsed: list[tuple[str, ParsedVerdict | None, Generation, _Run]],
-               mode: Mode, scale: tuple[int, int]) -> dict[str, Any]:
-    """Merge the permutation runs of one item into Judgment fields."""
-    good: list[tuple[ParsedVerdict, Generation, _Run]] = [
-        (v, g, r) for status, v, g, r in parsed
-        if v is not None and status in ("ok", "repaired") and v.scores is not None
-    ]
-    problems: list[str] = []
-    flags: list[str] = []
-    reasoning_parts: list[str] = []
-    for n, (_status, verdict, gen, _run) in enumerate(parsed):
-        prefix = f"run {n + 1}: " if len(parsed) > 1 else ""
-        if verdict is None:
-            problems.append(f"{prefix}backend error: {gen.error}")
-            continue
-        problems.extend(prefix + p for p in verdict.problems)
-        flags.extend(f for f in verdict.flags if f not in flags)
-        if verdict.reasoning:
-            reasoning_parts.append(verdict.reasoning)
-    reasoning = "\n\n---\n\n".join(reasoning_parts) if reasoning_parts else None
-    if not good:
-        all_errors = all(v is None for _, v, _, _ in parsed)
-        return {"status": "backend_error" if all_errors else "unparsed", "scores": None,
-                "ranking": None, "problems": problems, "flags": flags, "reasoning": reasoning,
-                "parsed_runs": 0}
-
-    def to_caller(run: _Run, d: Mapping[str, float]) -> dict[str, float]:
-        return {run.masked[m]: v for m, v in d.items()}
-
-    score_runs = [to_caller(r, v.scores or {}) for v, _, r in good]
-    ids = list(score_runs[0])
-    scores = {c: statistics.fmean(s[c] for s in score_runs) for c in ids}
-    if len(good) == 1:
-        v, _, r = good[0]
-        scores = score_runs[0]
-        ranking = [r.masked[m] for m in v.ranking] if v.ranking else None
-        consistency = None
-    else:
-        rankings = [[r.masked[m] for m in v.ranking] for v, _, r in good if v.ranking]
-        position = {c: statistics.fmean(rk.index(c) for rk in rankings) if rankings else 0.0
-                    for c in ids}
-        ordered = sorted(ids, key=lambda c: (-scores[c], position[c]))
-        tied = any(scores[a] == scores[b] and position[a] == position[b]
-                   for a, b in combinations(ids, 2))
-        ranking = None if tied else ordered
-        consistency = (statistics.fmean(kendall_tau(a, b) for a, b in combinations(rankings, 2))
-                       if len(rankings) >= 2 else None)
-        if mode == "pairwise" and len({tuple(rk) for rk in rankings}) > 1:
-            flags.append("position_inconsistent")
-    logprob_runs = []
-    for v, g, r in good:
-        if g.logprobs and v.score_spans:
-            exp = {m: expected_score(g.logprobs, g.text, span, scale)
-                   for m, span in v.score_spans.items()}
-            if all(x is not None for x in exp.values()):
-                logprob_runs.append(to_caller(r, {m: float(x) for m, x in exp.items()
-                                                  if x is not None}))
-    logprob_scores = ({c: statistics.fmean(lr[c] for lr in logprob_runs) for c in ids}
-                      if logprob_runs else None)
-    statuses = [s for s, *_ in parsed]
-    status = "ok" if all(s == "ok" for s in statuses) else "repaired"
-    if len(good) < len(parsed):
-        problems.append(f"{len(parsed) - len(good)} of {len(parsed)} permutation runs failed; "
-                        "the verdict aggregates the rest")
-    return {"status": status, "scores": scores, "ranking": ranking, "problems": problems,
-            "flags": flags, "reasoning": reasoning, "consistency": consistency,
-            "logprob_scores": logprob_scores, "parsed_runs": len(good)}
 

@@ -12,6 +12,7 @@ from judge.core import Judge
 from judge.errors import InputError, PrincipleError
 from judge.items import Item, coerce_item
 from judge.jsonl import JsonlWriter, read_jsonl
+from judge.types import USABLE_STATUSES
 
 
 def register(sub: Any) -> None:
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         flush()
     judge.close()
     print_summary(counts, counts["invalid_input"], total)
-    return 3 if counts["invalid_input"] or counts["unparsed"] or counts["backend_error"] else 0
+    return 3 if any(n for s, n in counts.items() if s not in USABLE_STATUSES) else 0
 
 
 def check_principle(item: Item, judge: Judge, path: str, lineno: int) -> None:

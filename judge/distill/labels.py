@@ -4,7 +4,7 @@ Accepted JSONL rows (one item per line):
 
 * ``judge rank`` / ``judge label`` output: ``prompt``, ``responses`` (list or id -> text), the
   judge's ``scores`` (id -> score) and/or ``ranking``, ``status`` and ``provenance``. Rows whose
-  status is not ``ok``/``repaired`` are skipped and counted, never turned into numbers.
+  status is not usable (:data:`judge.types.USABLE_STATUSES`) are skipped and counted, never turned into numbers.
 * gold suites: the same fields, or ``gold_scores`` / ``gold_ranking`` / ``gold: {scores,
   ranking}``.
 * pairs: ``prompt``, ``chosen``, ``rejected`` (the chosen one is preferred).
@@ -31,6 +31,7 @@ from typing import Any, Literal
 from judge.errors import InputError, PrincipleError
 from judge.jsonl import read_jsonl
 from judge.principles import Principle, PrincipleLibrary, resolve_principle
+from judge.types import USABLE_STATUSES
 
 Split = Literal["train", "test"]
 
@@ -221,7 +222,7 @@ def _bench_source(spec: str, library: PrincipleLibrary | None, out: LabelSet) ->
     by_id = {it.id: it for it in load_suite(str(manifest["suite"])).items}
     for record in load_records(folder, manifest):
         status = record.get("status")
-        if status not in ("ok", "repaired"):
+        if status not in USABLE_STATUSES:
             out.skipped[str(status)] += 1
             continue
         item, scores = by_id.get(str(record.get("item_id"))), record.get("scores") or {}
@@ -267,7 +268,7 @@ def read_labels(paths: Iterable[str | Path], *, default_principle: str | None = 
                 if isinstance(row, InputError):
                     raise row
                 status = row.get("status")
-                if status is not None and status not in ("ok", "repaired"):
+                if status is not None and status not in USABLE_STATUSES:
                     out.skipped[str(status)] += 1
                     continue
                 out.items.append(item_from_row(row, default_principle=default, library=library,

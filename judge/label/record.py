@@ -6,7 +6,7 @@ Columns added to every output row (parquet-friendly: one type per column):
 ``scores``           list of floats in the row's response order; null when the verdict failed
 ``score``            the single score of a one-response row (pointwise), else null
 ``ranking``          best-to-worst list of 0-based positions into the row's responses
-``status``           ``ok`` | ``repaired`` | ``unparsed`` | ``backend_error`` | ``invalid_input``
+``status``           one of :data:`judge.types.ROW_STATUSES`
 ``reasoning``        the judge's thinking, when it wrote any
 ``problems``         plain-language reasons a verdict was repaired or failed
 ``flags``            machine-readable warnings (``truncated``, ``ranking_contradicts_scores``)
@@ -32,10 +32,8 @@ from judge.errors import ConfigError, InputError, PrincipleError
 from judge.hashing import json_hash
 from judge.items import Item, normalize_responses
 from judge.messages import prompt_text, response_text
-from judge.types import Judgment, Mode
+from judge.types import INVALID_INPUT, Judgment, Mode
 
-#: Statuses whose label carries usable scores.
-GOOD_STATUSES = frozenset({"ok", "repaired"})
 #: Every column a label adds (before any prefix).
 LABEL_COLUMNS = ("scores", "score", "ranking", "status", "reasoning", "problems", "flags", "raw",
                  "mode", "scale", "logprob_scores", "consistency", "provenance", "label_key",
@@ -68,7 +66,7 @@ def label_fields(j: Judgment) -> dict[str, Any]:
 
 def invalid_fields(message: str) -> dict[str, Any]:
     """The columns of a row that could not be judged."""
-    return {"scores": None, "score": None, "ranking": None, "status": "invalid_input",
+    return {"scores": None, "score": None, "ranking": None, "status": INVALID_INPUT,
             "reasoning": None, "problems": [message], "flags": [], "raw": None, "mode": None,
             "scale": None, "logprob_scores": None, "consistency": None, "provenance": None}
 

@@ -9,8 +9,8 @@ The run reads its input three times:
    see (ids, metadata) are not part of the key.
 2. **Label.** Rows whose key has no finished record in the journal are judged in batches; each
    batch's records are appended to the journal and synced before the next batch starts. Records
-   with status ``backend_error`` are always judged again on a restart; ``unparsed`` ones only
-   with ``retry_failed`` (greedy decoding would reproduce them).
+   with status ``backend_error`` are always judged again on a restart; ``unparsed`` and
+   ``inconsistent`` ones only with ``retry_failed`` (greedy decoding would reproduce them).
 3. **Write.** The output is written to a temporary file in input order, one row per input row,
    and renamed into place. Rows that cannot be judged (bad JSON, missing fields, unknown
    principle) are kept with status ``invalid_input`` and the reason in ``problems``.
@@ -38,7 +38,6 @@ from judge.label.journal import Journal, default_journal_path
 from judge.label.normalize import check_mode, normalize_scores
 from judge.label.pairs import PAIR_MODES, make_pairs
 from judge.label.record import (
-    GOOD_STATUSES,
     LABEL_COLUMNS,
     content_key,
     invalid_fields,
@@ -47,6 +46,11 @@ from judge.label.record import (
     principle_hash,
     row_item,
 )
+from judge.types import USABLE_STATUSES
+
+#: Failed statuses that a re-run would reproduce (greedy decoding): reused unless
+#: ``retry_failed``. ``backend_error`` rows are always judged again.
+REPEATABLE = frozenset({"unparsed", "inconsistent"})
 
 
 @dataclass
@@ -61,7 +65,7 @@ class LabelOptions:
         id_column: an id copied into the judgment (not part of the key).
         batch_size: rows per backend call (and per journal sync).
         normalize: add a ``rewards`` column (see :mod:`judge.label.normalize`).
-        retry_failed: on a restart, judge ``unparsed`` rows again too.
+        retry_failed: on a restart, judge ``unparsed`` and ``inconsistent`` rows again too.
         prefix: prepended to every added column (to avoid clashes with input columns).
         split: the split of a multi-split dataset.
         output_format: ``jsonl`` / ``parquet`` / ``dataset``; None picks by extension.
@@ -114,7 +118,7 @@ class LabelSummary:
     @property
     def failed(self) -> int:
         """Rows without usable scores."""
-        return self.total - sum(self.counts[s] for s in GOOD_STATUSES)
+        return self.total - sum(self.counts[s] for s in USABLE_STATUSES)
 
 
 @dataclass
@@ -166,7 +170,7 @@ def label_dataset(judge: Judge, source: str | RowSource, output: str | Path,
     try:
         plans = _plan(judge, src, opts, config)
         summary.total = len(plans)
-        reusable = GOOD_STATUSES if opts.retry_failed else GOOD_STATUSES | {"unparsed"}
+        reusable = USABLE_STATUSES if opts.retry_failed else USABLE_STATUSES | REPEATABLE
         finished = journal.scan()
         summary.stale = sum(1 for cfg, _ in finished.values() if cfg != config)
         done = {k for k, (cfg, status) in finished.items()
@@ -268,7 +272,7 @@ def _output_rows(judge: Judge, src: RowSource, opts: LabelOptions, plans: list[_
             fields = record["fields"]
         summary.counts[fields["status"]] += 1
         out = {**base, **{pre + k: v for k, v in fields.items()}, pre + "label_key": plan.key}
-        good = fields["status"] in GOOD_STATUSES and fields["scores"] is not None
+        good = fields["status"] in USABLE_STATUSES and fields["scores"] is not None
         if opts.normalize != "none":
             scale = tuple(fields["scale"]) if fields.get("scale") else None
             out[pre + "rewards"] = (normalize_scores(fields["scores"], opts.normalize, scale)
