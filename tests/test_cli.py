@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from judge.cli import main
+from judge.principles import resolve_principle
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "items.jsonl"
 
@@ -59,7 +60,8 @@ def test_rank_end_to_end_with_bad_rows(tmp_path: Path, capsys: pytest.CaptureFix
     assert set(first["scores"]) == {"0", "1"} and sorted(first["ranking"]) == ["0", "1"]
     assert first["provenance"]["principle"]["id"] == "correct-then-concise"
     assert got[1]["status"] == "unparsed" and got[1]["scores"] is None
-    assert got[1]["raw"] == "I like y more."
+    assert got[1]["raw"] == ["I like y more."]
+    assert got[2]["item"]["principle"]["text"] == resolve_principle("correct-then-concise").text
     assert got[2]["mode"] == "pointwise" and got[2]["scores"] == {"0": 4.0}
 
 

@@ -7,11 +7,12 @@ import sys
 from collections import Counter
 from typing import Any
 
-from judge.cli.common import add_judge_args, build_judge, judgment_fields, print_summary
+from judge.cli.common import add_judge_args, build_judge, print_summary
 from judge.core import Judge
 from judge.errors import InputError, PrincipleError
 from judge.items import Item, coerce_item
 from judge.jsonl import JsonlWriter, read_jsonl
+from judge.record import invalid_record, make_record
 from judge.types import USABLE_STATUSES
 
 
@@ -20,9 +21,10 @@ def register(sub: Any) -> None:
     p = sub.add_parser("rank", help="rank responses in a JSONL file",
                        description="Each input row has 'prompt', 'responses' (list or id -> text) "
                                    "and optionally 'principle' and 'id'. Every input row comes "
-                                   "out, in order: the input plus scores, ranking, status, "
-                                   "reasoning, raw and provenance; a row that cannot be judged "
-                                   "has status invalid_input and the reason in 'problems'.")
+                                   "out, in order: the input plus a labelled record (schema, "
+                                   "item, status, scores, ranking, reasoning, raw, provenance; "
+                                   "see judge.record); a row that cannot be judged has status "
+                                   "invalid_input and the reason in 'problems'.")
     p.add_argument("--input", "-i", default="-", help="input JSONL (default: stdin)")
     p.add_argument("--output", "-o", default="-",
                    help="output JSONL (default: stdout); an existing file is replaced when the "
@@ -38,7 +40,7 @@ def register(sub: Any) -> None:
 def invalid_row(row: dict[str, Any] | InputError, error: InputError) -> dict[str, Any]:
     """The output row of an input row that cannot be judged: the input, the status, the reason."""
     base = row if isinstance(row, dict) else {}
-    return {**base, "status": "invalid_input", "problems": [str(error)]}
+    return {**base, **invalid_record(str(error))}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
                 j = next(judgments)
                 counts[j.status] += 1
                 assert isinstance(row, dict)
-                out.write({**row, **judgment_fields(j)})
+                out.write({**row, **make_record(it, j, judge.principle_for(it))})
             pending.clear()
 
         for lineno, row in read_jsonl(args.input):

@@ -1,22 +1,11 @@
 """What a label adds to a row, how a row becomes a judge item, and the keys that identify work.
 
-Columns added to every output row (parquet-friendly: one type per column):
+Every output row keeps the input's columns and adds the columns of a labelled record
+(:mod:`judge.record`: ``schema``, ``item``, ``status``, ``scores``, ``ranking``... each with the
+run's ``--prefix``), plus:
 
 ===================  =======================================================================
-``scores``           list of floats in the row's response order; null when the verdict failed
-``score``            the single score of a one-response row (pointwise), else null
-``ranking``          best-to-worst list of 0-based positions into the row's responses
-``status``           one of :data:`judge.types.ROW_STATUSES`
-``reasoning``        the judge's thinking, when it wrote any
-``problems``         plain-language reasons a verdict was repaired or failed
-``flags``            machine-readable warnings (``truncated``, ``ranking_contradicts_scores``)
-``raw``              the judge's raw text, one entry per permutation run (null for heads)
-``mode``             ``listwise`` or ``pointwise``
-``scale``            the score scale, e.g. ``[1, 5]``; null for unbounded head scores
-``logprob_scores``   logprob-weighted scores in response order, when the backend gave logprobs
-``consistency``      mean Kendall tau between permutation runs, when several ran
-``provenance``       principle id/version/hash, template + hash, backend, model, sampling, seed
-``label_key``        the content key of this label in the journal
+``label_key``        the content key of this label in the journal (null for invalid rows)
 ``rewards``          normalised rewards in response order (only with ``--normalize``)
 ===================  =======================================================================
 """
@@ -32,43 +21,17 @@ from judge.errors import ConfigError, InputError, PrincipleError
 from judge.hashing import json_hash
 from judge.items import Item, normalize_responses
 from judge.messages import prompt_text, response_text
-from judge.types import INVALID_INPUT, Judgment, Mode
+from judge.record import RECORD_FIELDS, RECORD_SCHEMA, verdict_record
+from judge.types import Judgment, Mode
 
 #: Every column a label adds (before any prefix).
-LABEL_COLUMNS = ("scores", "score", "ranking", "status", "reasoning", "problems", "flags", "raw",
-                 "mode", "scale", "logprob_scores", "consistency", "provenance", "label_key",
-                 "rewards")
+LABEL_COLUMNS = (*RECORD_FIELDS, "label_key", "rewards")
 
 
-def label_fields(j: Judgment) -> dict[str, Any]:
-    """The columns a verdict adds to its row (see the module table)."""
-    ids = list(j.ids)
-    scores = [j.scores[c] for c in ids] if j.scores is not None else None
-    position = {c: n for n, c in enumerate(ids)}
-    raw = [j.raw] if isinstance(j.raw, str) else j.raw
-    return {
-        "scores": scores,
-        "score": scores[0] if scores is not None and len(ids) == 1 else None,
-        "ranking": [position[c] for c in j.ranking] if j.ranking else None,
-        "status": j.status,
-        "reasoning": j.reasoning,
-        "problems": list(j.problems),
-        "flags": list(j.flags),
-        "raw": raw,
-        "mode": j.mode,
-        "scale": list(j.scale) if j.scale is not None else None,
-        "logprob_scores": ([j.logprob_scores[c] for c in ids]
-                           if j.logprob_scores is not None else None),
-        "consistency": j.consistency,
-        "provenance": j.provenance.model_dump(mode="json"),
-    }
-
-
-def invalid_fields(message: str) -> dict[str, Any]:
-    """The columns of a row that could not be judged."""
-    return {"scores": None, "score": None, "ranking": None, "status": INVALID_INPUT,
-            "reasoning": None, "problems": [message], "flags": [], "raw": None, "mode": None,
-            "scale": None, "logprob_scores": None, "consistency": None, "provenance": None}
+def verdict_fields(j: Judgment) -> dict[str, Any]:
+    """What the journal keeps of a verdict: its record without the ``item`` (which the output
+    step rebuilds from the input row)."""
+    return {k: v for k, v in verdict_record(j).items() if k != "item"}
 
 
 def row_item(row: Mapping[str, Any], *, prompt_column: str, responses_column: str,
@@ -138,7 +101,7 @@ def judge_fingerprint(judge: Judge) -> str:
         "default_principle": judge.principle.hash if judge.principle else None,
         "seed": judge.seed, "sampling": judge.sampling.model_dump(), "shuffle": judge.shuffle,
         "permutations": judge.permutations, "structured": judge.structured,
-        "templates": templates,
+        "templates": templates, "record": RECORD_SCHEMA,
     })
 
 

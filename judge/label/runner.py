@@ -40,12 +40,12 @@ from judge.label.pairs import PAIR_MODES, make_pairs
 from judge.label.record import (
     LABEL_COLUMNS,
     content_key,
-    invalid_fields,
     judge_fingerprint,
-    label_fields,
     principle_hash,
     row_item,
+    verdict_fields,
 )
+from judge.record import RECORD_FIELDS, invalid_record, item_fields, to_table_row
 from judge.types import USABLE_STATUSES
 
 #: Failed statuses that a re-run would reproduce (greedy decoding): reused unless
@@ -169,6 +169,7 @@ def label_dataset(judge: Judge, source: str | RowSource, output: str | Path,
     config = judge_fingerprint(judge)
     try:
         plans = _plan(judge, src, opts, config)
+        table = fmt != "jsonl"
         summary.total = len(plans)
         reusable = USABLE_STATUSES if opts.retry_failed else USABLE_STATUSES | REPEATABLE
         finished = journal.scan()
@@ -183,7 +184,8 @@ def label_dataset(judge: Judge, source: str | RowSource, output: str | Path,
         journal.close()
         journal.scan()
         pairs: list[dict[str, Any]] = []
-        write_rows(output, _output_rows(judge, src, opts, plans, journal, summary, pairs), fmt)
+        rows = _output_rows(judge, src, opts, plans, journal, summary, pairs)
+        write_rows(output, (to_table_row(r, opts.prefix) for r in rows) if table else rows, fmt)
         if opts.pairs is not None and pairs_fmt is not None:
             summary.pairs = write_rows(opts.pairs, pairs, pairs_fmt)
     finally:
@@ -238,7 +240,7 @@ def _label(judge: Judge, src: RowSource, opts: LabelOptions, plans: list[_Plan],
     def flush() -> None:
         nonlocal labeled
         judgments = judge.rank([item for _, item in batch])
-        journal.append({"key": plans[n].key, "cfg": config, "row": n, "fields": label_fields(j)}
+        journal.append({"key": plans[n].key, "cfg": config, "row": n, "fields": verdict_fields(j)}
                        for (n, _), j in zip(batch, judgments, strict=True))
         labeled += len(batch)
         if on_advance:
@@ -262,32 +264,36 @@ def _output_rows(judge: Judge, src: RowSource, opts: LabelOptions, plans: list[_
     for n, (_, row) in enumerate(src):
         plan = plans[n]
         base = {} if isinstance(row, InputError) else dict(row)
+        item: Item | None = None
         if plan.key is None:
-            fields = invalid_fields(plan.error or "invalid row")
+            record = invalid_record(plan.error or "invalid row")
         else:
-            record = journal.read(plan.key)
-            if record is None:
+            stored = journal.read(plan.key)
+            if stored is None:
                 raise JudgeError(f"internal: the label of row {n} is missing from "
                                  f"{journal.path}; run the command again to finish it")
-            fields = record["fields"]
-        summary.counts[fields["status"]] += 1
-        out = {**base, **{pre + k: v for k, v in fields.items()}, pre + "label_key": plan.key}
-        good = fields["status"] in USABLE_STATUSES and fields["scores"] is not None
+            item = _item(base, opts)
+            principle = judge.principle_for(item)
+            record = {**stored["fields"], "item": item_fields(item, principle)}
+        summary.counts[record["status"]] += 1
+        out = {**base, **{pre + k: record.get(k) for k in RECORD_FIELDS},
+               pre + "label_key": plan.key}
+        scores = ([record["scores"][i] for i in item.responses]
+                  if item is not None and record["status"] in USABLE_STATUSES
+                  and record["scores"] is not None else None)
         if opts.normalize != "none":
-            scale = tuple(fields["scale"]) if fields.get("scale") else None
-            out[pre + "rewards"] = (normalize_scores(fields["scores"], opts.normalize, scale)
-                                    if good else None)
-        if opts.pairs is not None and good and len(fields["scores"]) > 1:
-            pairs.extend(_pairs_of(judge, base, n, plan.key, fields, opts))
+            scale = tuple(record["scale"]) if record.get("scale") else None
+            out[pre + "rewards"] = (normalize_scores(scores, opts.normalize, scale)
+                                    if scores is not None else None)
+        if opts.pairs is not None and item is not None and scores is not None and len(scores) > 1:
+            pairs.extend(_pairs_of(judge, base, item, scores, n, plan.key, opts))
         yield out
 
 
-def _pairs_of(judge: Judge, row: dict[str, Any], n: int, key: str | None,
-              fields: dict[str, Any], opts: LabelOptions) -> Iterator[dict[str, Any]]:
-    item = _item(row, opts)
+def _pairs_of(judge: Judge, row: dict[str, Any], item: Item, scores: list[float], n: int,
+              key: str | None, opts: LabelOptions) -> Iterator[dict[str, Any]]:
     responses = list(item.responses.values())
     principle = judge.principle_for(item)
-    scores = fields["scores"]
     for chosen, rejected, margin in make_pairs(scores, mode=opts.pair_mode,
                                                min_margin=opts.min_margin):
         pair = {"prompt": row[opts.prompt_column], "chosen": responses[chosen],

@@ -16,6 +16,7 @@ from judge.bench.suites import Suite, load_suite
 from judge.core import Judge
 from judge.errors import BenchmarkError, ConfigError
 from judge.principles import resolve_principle
+from judge.record import RECORD_SCHEMA, from_row
 from judge.types import Generation, GenerationRequest
 
 
@@ -158,8 +159,16 @@ def test_manifest_and_records_carry_provenance(sample: Suite, tmp_path: Path) ->
     ids = [r["item_id"] for r in records]
     assert len(set(ids)) == 6 and all(r["gold"] and r["principle_name"] for r in records)
     assert len({r["domain"] for r in records}) >= 2          # the limit spreads over the suite
-    assert records[0]["judgment"]["provenance"]["seed"] == 5
-    assert len(records[0]["judgment"]["provenance"]["order"]) == 2
+    assert records[0]["provenance"]["seed"] == 5
+    assert len(records[0]["provenance"]["order"]) == 2
+    # each record is a labelled record: the texts and the principle text travel with it
+    by_id = {it.id: it for it in sample.items}
+    rec = from_row(records[0])
+    assert rec is not None and rec["schema"] == RECORD_SCHEMA
+    gold = by_id[records[0]["item_id"]]
+    assert {r["id"]: r["text"] for r in rec["item"]["responses"]} == gold.responses
+    assert rec["item"]["prompt"] == gold.prompt
+    assert rec["item"]["principle"]["text"] == resolve_principle(gold.principle).text
 
 
 def test_report_files(sample: Suite, tmp_path: Path) -> None:
