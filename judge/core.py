@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +14,8 @@ from judge.backends.base import ScoringBackend
 from judge.backends.registry import refuse_for_scoring
 from judge.errors import CapabilityError, ConfigError
 from judge.hashing import json_hash
-from judge.items import RankItem, coerce_item
-from judge.logprob_scores import expected_score
-from judge.ordering import kendall_tau, masked_ids, presentation_orders
+from judge.items import Item, coerce_item, coerce_items
+from judge.ordering import masked_ids, presentation_orders
 from judge.parse import ParsedVerdict, parse_verdict
 from judge.principles import Principle, PrincipleLibrary, resolve_principle
 from judge.templates import PromptTemplate, load_template
@@ -31,6 +28,7 @@ from judge.types import (
     Provenance,
     Sampling,
 )
+from judge.verdict.aggregate import RunVerdict, aggregate
 from judge.verdict_schema import verdict_schema
 
 log = logging.getLogger(__name__)
@@ -116,36 +114,40 @@ class Judge:
             self._templates[name] = tpl
         return self._templates[name]
 
-    def rank(self, items: Sequence[RankItem | Mapping[str, Any]],
+    def rank(self, items: Sequence[Item | Mapping[str, Any]],
              on_judgment: Callable[[int, Judgment], None] | None = None) -> list[Judgment]:
         """Rank each item's responses listwise (items with one response are scored pointwise).
 
         Args:
-            items: :class:`RankItem` objects or dicts with ``prompt``, ``responses`` and
+            items: :class:`Item` objects or dicts with ``prompt``, ``responses`` and
                 optionally ``principle`` and ``id``.
+
+        Raises:
+            InputError: an item is malformed (its index and field are named).
+            ConfigError: an item's principle is unknown or missing (its index is named).
             on_judgment: called with (index, judgment) as each item completes.
 
         Returns:
             One :class:`Judgment` per item, in input order.
         """
-        coerced = [coerce_item(it) for it in items]
+        coerced = self._coerce(items)
         modes: list[Mode] = ["pointwise" if len(it.responses) == 1 else "listwise"
                              for it in coerced]
         return self._judge(coerced, modes, on_judgment)
 
-    def score(self, items: Sequence[RankItem | Mapping[str, Any]],
+    def score(self, items: Sequence[Item | Mapping[str, Any]],
               on_judgment: Callable[[int, Judgment], None] | None = None) -> list[Judgment]:
         """Score each item's single response pointwise."""
-        coerced = [coerce_item(it) for it in items]
+        coerced = self._coerce(items)
         for n, it in enumerate(coerced):
             if len(it.responses) != 1:
                 raise ConfigError(f"item {n}: pointwise scoring takes exactly one response, got "
                                   f"{len(it.responses)} (use rank() for several)")
         return self._judge(coerced, ["pointwise"] * len(coerced), on_judgment)
 
-    def compare(self, items: Sequence[RankItem | Mapping[str, Any]]) -> list[Judgment]:
+    def compare(self, items: Sequence[Item | Mapping[str, Any]]) -> list[Judgment]:
         """Judge pairs in both orders; disagreeing orders make a tie (flag position_inconsistent)."""
-        coerced = [coerce_item(it) for it in items]
+        coerced = self._coerce(items)
         for n, it in enumerate(coerced):
             if len(it.responses) != 2:
                 raise ConfigError(f"item {n}: pairwise comparison takes exactly two responses")
@@ -162,7 +164,7 @@ class Judge:
         return self.score([{"prompt": prompt, "responses": [response],
                             "principle": principle}])[0]
 
-    def render(self, item: RankItem | Mapping[str, Any]) -> list[list[ChatMessage]]:
+    def render(self, item: Item | Mapping[str, Any]) -> list[list[ChatMessage]]:
         """The exact messages the backend would receive for an item (one list per order)."""
         it = coerce_item(item)
         mode: Mode = "pointwise" if len(it.responses) == 1 else "listwise"
@@ -173,7 +175,17 @@ class Judge:
         self.backend.close()
 
     # ------------------------------------------------------------------ internals
-    def principle_for(self, item: RankItem) -> Principle:
+    def _coerce(self, items: Sequence[Item | Mapping[str, Any]]) -> list[Item]:
+        """Validate a batch up front, naming the index of the first bad item."""
+        coerced = coerce_items(items)
+        for n, it in enumerate(coerced):
+            try:
+                self.principle_for(it)
+            except ConfigError as exc:
+                raise type(exc)(f"item {n}: {exc}") from None
+        return coerced
+
+    def principle_for(self, item: Item) -> Principle:
         """The principle an item is judged under (its own, else the judge's default)."""
         if item.principle is not None:
             return resolve_principle(item.principle, self.library)
@@ -182,10 +194,10 @@ class Judge:
                               "(--principle / Judge(principle=...))")
         return self.principle
 
-    def _item_key(self, principle: Principle, item: RankItem) -> str:
+    def _item_key(self, principle: Principle, item: Item) -> str:
         return json_hash({"p": principle.hash, "q": item.prompt, "r": item.responses})
 
-    def _runs_for(self, index: int, item: RankItem, mode: Mode,
+    def _runs_for(self, index: int, item: Item, mode: Mode,
                   both_orders: bool = False) -> list[_Run]:
         principle = self.principle_for(item)
         tpl = self.template_for(mode)
@@ -215,7 +227,7 @@ class Judge:
             runs.append(_Run(index, order, masked, request))
         return runs
 
-    def _judge(self, items: list[RankItem], modes: list[Mode],
+    def _judge(self, items: list[Item], modes: list[Mode],
                on_judgment: Callable[[int, Judgment], None] | None,
                both_orders: bool = False) -> list[Judgment]:
         if isinstance(self.backend, ScoringBackend):
@@ -249,7 +261,7 @@ class Judge:
             package_version=__version__,
         )
 
-    def _assemble(self, item: RankItem, mode: Mode, runs: list[_Run],
+    def _assemble(self, item: Item, mode: Mode, runs: list[_Run],
                   gens: list[Generation]) -> Judgment:
         tpl = self.template_for(mode)
         parsed = [self._parse_one(run, gen, tpl) for run, gen in zip(runs, gens, strict=True)]
@@ -261,16 +273,15 @@ class Judge:
             "runs": len(runs),
             "provenance": self._provenance(principle, mode, [r.order for r in runs], False),
         }
-        fields = _aggregate(parsed, mode, tpl.meta.scale)
+        fields = aggregate(parsed, mode, tpl.meta.scale, list(item.responses))
         for key in ("scores", "logprob_scores"):  # report in the caller's id order
             if fields.get(key) is not None:
                 fields[key] = {c: fields[key][c] for c in item.responses}
         return Judgment(**base, **fields)
 
-    def _parse_one(self, run: _Run, gen: Generation, tpl: PromptTemplate
-                   ) -> tuple[str, ParsedVerdict | None, Generation, _Run]:
+    def _parse_one(self, run: _Run, gen: Generation, tpl: PromptTemplate) -> RunVerdict:
         if gen.error is not None:
-            return "backend_error", None, gen, run
+            return RunVerdict(None, gen, run.masked)
         verdict = parse_verdict(gen.text, ids=list(run.masked), answer=tpl.meta.answer,
                                 scale=tpl.meta.scale)
         verdict.flags.extend(f for f in gen.flags if f not in verdict.flags)
@@ -287,9 +298,9 @@ class Judge:
             elif verdict.status == "unparsed":
                 verdict.problems.append("the answer was cut off by the token limit "
                                         f"(max_tokens={self.sampling.max_tokens})")
-        return verdict.status, verdict, gen, run
+        return RunVerdict(verdict, gen, run.masked)
 
-    def _judge_direct(self, items: list[RankItem], modes: list[Mode],
+    def _judge_direct(self, items: list[Item], modes: list[Mode],
                       on_judgment: Callable[[int, Judgment], None] | None) -> list[Judgment]:
         assert isinstance(self.backend, ScoringBackend)
         principles = [self.principle_for(it) for it in items]
@@ -310,73 +321,4 @@ class Judge:
             if on_judgment:
                 on_judgment(i, judgment)
         return out
-
-
-def _aggregate(parsed: list[tuple[str, ParsedVerdict | None, Generation, _Run]],
-               mode: Mode, scale: tuple[int, int]) -> dict[str, Any]:
-    """Merge the permutation runs of one item into Judgment fields."""
-    good: list[tuple[ParsedVerdict, Generation, _Run]] = [
-        (v, g, r) for status, v, g, r in parsed
-        if v is not None and status in ("ok", "repaired") and v.scores is not None
-    ]
-    problems: list[str] = []
-    flags: list[str] = []
-    reasoning_parts: list[str] = []
-    for n, (_status, verdict, gen, _run) in enumerate(parsed):
-        prefix = f"run {n + 1}: " if len(parsed) > 1 else ""
-        if verdict is None:
-            problems.append(f"{prefix}backend error: {gen.error}")
-            continue
-        problems.extend(prefix + p for p in verdict.problems)
-        flags.extend(f for f in verdict.flags if f not in flags)
-        if verdict.reasoning:
-            reasoning_parts.append(verdict.reasoning)
-    reasoning = "\n\n---\n\n".join(reasoning_parts) if reasoning_parts else None
-    if not good:
-        all_errors = all(v is None for _, v, _, _ in parsed)
-        return {"status": "backend_error" if all_errors else "unparsed", "scores": None,
-                "ranking": None, "problems": problems, "flags": flags, "reasoning": reasoning,
-                "parsed_runs": 0}
-
-    def to_caller(run: _Run, d: Mapping[str, float]) -> dict[str, float]:
-        return {run.masked[m]: v for m, v in d.items()}
-
-    score_runs = [to_caller(r, v.scores or {}) for v, _, r in good]
-    ids = list(score_runs[0])
-    scores = {c: statistics.fmean(s[c] for s in score_runs) for c in ids}
-    if len(good) == 1:
-        v, _, r = good[0]
-        scores = score_runs[0]
-        ranking = [r.masked[m] for m in v.ranking] if v.ranking else None
-        consistency = None
-    else:
-        rankings = [[r.masked[m] for m in v.ranking] for v, _, r in good if v.ranking]
-        position = {c: statistics.fmean(rk.index(c) for rk in rankings) if rankings else 0.0
-                    for c in ids}
-        ordered = sorted(ids, key=lambda c: (-scores[c], position[c]))
-        tied = any(scores[a] == scores[b] and position[a] == position[b]
-                   for a, b in combinations(ids, 2))
-        ranking = None if tied else ordered
-        consistency = (statistics.fmean(kendall_tau(a, b) for a, b in combinations(rankings, 2))
-                       if len(rankings) >= 2 else None)
-        if mode == "pairwise" and len({tuple(rk) for rk in rankings}) > 1:
-            flags.append("position_inconsistent")
-    logprob_runs = []
-    for v, g, r in good:
-        if g.logprobs and v.score_spans:
-            exp = {m: expected_score(g.logprobs, g.text, span, scale)
-                   for m, span in v.score_spans.items()}
-            if all(x is not None for x in exp.values()):
-                logprob_runs.append(to_caller(r, {m: float(x) for m, x in exp.items()
-                                                  if x is not None}))
-    logprob_scores = ({c: statistics.fmean(lr[c] for lr in logprob_runs) for c in ids}
-                      if logprob_runs else None)
-    statuses = [s for s, *_ in parsed]
-    status = "ok" if all(s == "ok" for s in statuses) else "repaired"
-    if len(good) < len(parsed):
-        problems.append(f"{len(parsed) - len(good)} of {len(parsed)} permutation runs failed; "
-                        "the verdict aggregates the rest")
-    return {"status": status, "scores": scores, "ranking": ranking, "problems": problems,
-            "flags": flags, "reasoning": reasoning, "consistency": consistency,
-            "logprob_scores": logprob_scores, "parsed_runs": len(good)}
 

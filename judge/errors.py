@@ -46,26 +46,30 @@ class InputError(ConfigError):
         path: the input file (or ``"<stdin>"``), when known.
         line: 1-based line number, when known.
         field: the offending field, when known.
+        index: the item's 0-based position in a batch call, when known.
     """
 
     def __init__(
         self, message: str, *, path: str | None = None, line: int | None = None,
-        field: str | None = None,
+        field: str | None = None, index: int | None = None,
     ) -> None:
         where = ":".join(str(p) for p in (path, line) if p is not None)
+        if index is not None:
+            where = f"{where} item {index}" if where else f"item {index}"
         prefix = f"{where}: " if where else ""
         field_part = f"field '{field}': " if field else ""
         super().__init__(f"{prefix}{field_part}{message}")
         self.path, self.line, self.field, self.detail = path, line, field, message
+        self.index = index
 
     def __reduce__(self):  # type: ignore[no-untyped-def]
-        return (_rebuild_input_error, (self.detail, self.path, self.line, self.field))
+        return (_rebuild_input_error, (self.detail, self.path, self.line, self.field, self.index))
 
 
 def _rebuild_input_error(
-    message: str, path: str | None, line: int | None, field: str | None
+    message: str, path: str | None, line: int | None, field: str | None, index: int | None = None
 ) -> InputError:
-    return InputError(message, path=path, line=line, field=field)
+    return InputError(message, path=path, line=line, field=field, index=index)
 
 
 class MissingDependency(JudgeError, ImportError):

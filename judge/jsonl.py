@@ -1,10 +1,11 @@
-"""JSONL reading and appending with line numbers, for CLI input and crash-safe outputs."""
+"""JSONL reading with line numbers; appending and replacing outputs crash-safely."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -45,6 +46,19 @@ def read_jsonl(path: str | Path | None) -> Iterator[tuple[int, dict[str, Any] | 
             stream.close()
 
 
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def dumps_line(row: dict[str, Any]) -> str:
+    r"""One row as a JSON line (UTF-8 text kept readable; characters that some readers take for
+    line breaks, such as U+2028, escaped so a row is always exactly one line).
+
+    >>> dumps_line({"t": "a\u2028b"})
+    '{"t": "a\\u2028b"}\n'
+    """
+    return json.dumps(row, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"
+
+
 class JsonlAppender:
     """Append JSON rows durably: each row is one write of one line, flushed and fsynced.
 
@@ -62,7 +76,7 @@ class JsonlAppender:
 
     def write(self, row: dict[str, Any]) -> None:
         """Append one row."""
-        self._fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self._fh.write(dumps_line(row))
         self._fh.flush()
         if self._fsync:
             os.fsync(self._fh.fileno())
@@ -77,6 +91,67 @@ class JsonlAppender:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class JsonlWriter:
+    """Write an output JSONL that replaces ``path`` only when complete.
+
+    Rows go to a temporary sibling that is renamed onto ``path`` when the block ends without an
+    exception; a crash or an error leaves the old file untouched. ``append=True`` appends to
+    ``path`` instead (as :class:`JsonlAppender`); ``None`` or ``"-"`` writes to standard output.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "o.jsonl"
+        >>> for _ in range(2):
+        ...     with JsonlWriter(out) as w:
+        ...         w.write({"a": 1})
+        >>> out.read_text()
+        '{"a": 1}\\n'
+    """
+
+    def __init__(self, path: str | Path | None, *, append: bool = False) -> None:
+        self.path = None if path in (None, "-") else Path(str(path))
+        self._tmp: Path | None = None
+        if self.path is None or append:
+            self._out: JsonlAppender | IO[str] = JsonlAppender(self.path, fsync=False)
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
+                                   dir=self.path.parent)
+        self._tmp = Path(tmp)
+        os.chmod(fd, 0o666 & ~_umask())  # mkstemp makes it private; give it a normal file's mode
+        self._out = os.fdopen(fd, "w", encoding="utf-8")
+
+    def write(self, row: dict[str, Any]) -> None:
+        """Write one row."""
+        if isinstance(self._out, JsonlAppender):
+            self._out.write(row)
+        else:
+            self._out.write(dumps_line(row))
+
+    def close(self, *, commit: bool = True) -> None:
+        """Finish: rename the temporary file into place (or drop it when ``commit`` is False)."""
+        self._out.close()
+        if self._tmp is None or self.path is None:
+            return
+        tmp, self._tmp = self._tmp, None
+        if commit:
+            os.replace(tmp, self.path)
+        else:
+            tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> JsonlWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        self.close(commit=exc_type is None)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _trim_partial_line(path: Path) -> None:
@@ -97,9 +172,7 @@ def read_complete_rows(path: str | Path) -> list[dict[str, Any]]:
     if not p.is_file():
         return []
     rows = []
-    for line in p.read_text(encoding="utf-8").splitlines(keepends=True):
-        if not line.endswith("\n"):
-            break
+    for line in p.read_text(encoding="utf-8").split("\n")[:-1]:  # the last piece is partial
         try:
             value = json.loads(line)
         except json.JSONDecodeError:

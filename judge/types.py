@@ -7,11 +7,25 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Role = Literal["system", "user", "assistant"]
-Status = Literal["ok", "repaired", "unparsed", "backend_error"]
+Status = Literal["ok", "repaired", "partial", "inconsistent", "unparsed", "backend_error"]
+"""A verdict's status (see :data:`STATUSES`)."""
 Mode = Literal["listwise", "pairwise", "pointwise"]
 
-#: Statuses whose verdict carries usable scores / ranking.
-PARSED_STATUSES: frozenset[str] = frozenset({"ok", "repaired"})
+#: Every verdict status, best first. ``ok``: every run parsed cleanly; ``repaired``: parsed after
+#: safe repairs; ``partial``: some permutation runs failed, the rest are aggregated;
+#: ``inconsistent``: the judge's scores contradict its own ranking; ``unparsed``: no verdict could
+#: be read; ``backend_error``: the backend failed on this item.
+STATUSES: tuple[str, ...] = ("ok", "repaired", "partial", "inconsistent", "unparsed",
+                             "backend_error")
+#: Statuses whose verdict has complete scores and a ranking that agrees with them. Only these
+#: carry numbers; every other status has ``scores`` and ``ranking`` None.
+USABLE_STATUSES: frozenset[str] = frozenset({"ok", "repaired", "partial"})
+#: The status of an input row that could not be judged (a row status, never a verdict's).
+INVALID_INPUT = "invalid_input"
+#: Every status an output row can have.
+ROW_STATUSES: tuple[str, ...] = (*STATUSES, INVALID_INPUT)
+#: The former name of :data:`USABLE_STATUSES`.
+PARSED_STATUSES = USABLE_STATUSES
 
 
 class ChatMessage(BaseModel):
@@ -116,9 +130,10 @@ class Judgment(BaseModel):
     ids: list[str]
     """The caller's response ids, in the caller's order."""
     scores: dict[str, float] | None = None
-    """Per-response score on the template's scale (``scale``); None when unparsed."""
+    """Per-response score on the template's scale (``scale``); None unless the status is usable."""
     ranking: list[str] | None = None
-    """Best-to-worst ids; None when unparsed (or when it could not be derived)."""
+    """Best-to-worst ids, agreeing with ``scores`` (score ties broken by shown position, then the
+    caller's order); None unless the status is usable."""
     reasoning: str | None = None
     """The judge's thinking block, when it wrote one."""
     status: Status
@@ -137,14 +152,14 @@ class Judgment(BaseModel):
     runs: int = 1
     """How many permutation runs were judged."""
     parsed_runs: int = 0
-    """How many of those parsed."""
+    """How many of those gave a usable verdict (and were aggregated)."""
     item_id: str | None = None
     provenance: Provenance
 
     @property
     def parsed(self) -> bool:
-        """Whether this verdict carries usable scores or a ranking."""
-        return self.status in PARSED_STATUSES
+        """Whether this verdict carries usable scores and ranking."""
+        return self.status in USABLE_STATUSES
 
     def best(self) -> str | None:
         """The best response's id, or None when there is no ranking."""

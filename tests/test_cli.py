@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from judge.cli import main
+from judge.principles import resolve_principle
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "items.jsonl"
 
@@ -47,13 +48,20 @@ def test_rank_end_to_end_with_bad_rows(tmp_path: Path, capsys: pytest.CaptureFix
     assert f"{inp}:4: field 'principle'" in err and "nope-nope" in err
     assert "6 rows: ok=2, unparsed=1, invalid_input=3" in err
     got = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [g["id"] for g in got] == ["ok", "unparsed", "single"]
+    # every input row comes out, in order; the invalid ones say why
+    assert [g.get("id") for g in got] == ["ok", None, None, "bad-principle", "unparsed", "single"]
+    assert [g["status"] for g in got[1:4]] == ["invalid_input"] * 3
+    assert got[1]["prompt"] == "no responses" and "field 'responses'" in got[1]["problems"][0]
+    assert f"{inp}:3: not valid JSON" in got[2]["problems"][0]
+    assert "nope-nope" in got[3]["problems"][0]
+    got = [g for g in got if g["status"] != "invalid_input"]
     first = got[0]
     assert first["extra"] == 1 and first["status"] == "ok" and first["reasoning"] == "checked each"
     assert set(first["scores"]) == {"0", "1"} and sorted(first["ranking"]) == ["0", "1"]
     assert first["provenance"]["principle"]["id"] == "correct-then-concise"
     assert got[1]["status"] == "unparsed" and got[1]["scores"] is None
-    assert got[1]["raw"] == "I like y more."
+    assert got[1]["raw"] == ["I like y more."]
+    assert got[2]["item"]["principle"]["text"] == resolve_principle("correct-then-concise").text
     assert got[2]["mode"] == "pointwise" and got[2]["scores"] == {"0": 4.0}
 
 

@@ -97,7 +97,7 @@ def test_partial_permutation_failures_are_reported() -> None:
 
     v = Judge(ScriptedBackend(flaky), principle="correct-then-concise",
               permutations=3).rank_one(prompt="q", responses=RESPONSES)
-    assert v.status == "repaired" and v.parsed_runs == 2
+    assert v.status == "partial" and v.parsed_runs == 2 and v.ranking == ["a", "b", "c"]
     assert any("1 of 3 permutation runs failed" in p for p in v.problems)
 
 
@@ -118,7 +118,8 @@ def test_pairwise_both_orders_and_inconsistency_becomes_tie() -> None:
 
     v = Judge(ScriptedBackend(first_always), principle="correct-then-concise").compare(
         [{"prompt": "q", "responses": {"x": "bravo answer", "y": "alpha answer"}}])[0]
-    assert v.ranking is None and v.scores == {"x": 0.5, "y": 0.5}
+    # a tie in scores; the ranking breaks it by the caller's order (each was shown first once)
+    assert v.scores == {"x": 0.5, "y": 0.5} and v.ranking == ["x", "y"]
     assert "position_inconsistent" in v.flags
 
 

@@ -5,7 +5,7 @@
 >>> run_suite(suite, Judge("transformers:./judge-model"), "runs/bench/sample")  # doctest: +SKIP
 >>> write_report("runs/bench/sample")                             # doctest: +SKIP
 
-Modules: :mod:`~judge.bench.items` (the item format), :mod:`~judge.bench.loaders` (JSONL and
+Modules: :mod:`~judge.bench.gold` (the gold item format), :mod:`~judge.bench.loaders` (JSONL and
 datasets), :mod:`~judge.bench.suites` (named suites), :mod:`~judge.bench.rmbench` and
 :mod:`~judge.bench.adapters` (built suites), :mod:`~judge.bench.metrics` (one list),
 :mod:`~judge.bench.aggregate` (groups, bootstrap, strict variant), :mod:`~judge.bench.runner`
@@ -16,11 +16,12 @@ datasets), :mod:`~judge.bench.suites` (named suites), :mod:`~judge.bench.rmbench
 from __future__ import annotations
 
 from judge.bench.compare import write_comparison
+from judge.bench.gold import GoldItem
 from judge.bench.items import BenchItem
 from judge.bench.oracle import oracle_backend
 from judge.bench.report import build_report, write_report
 from judge.bench.runner import run_suite
 from judge.bench.suites import Suite, load_suite
 
-__all__ = ["BenchItem", "Suite", "build_report", "load_suite", "oracle_backend", "run_suite",
+__all__ = ["BenchItem", "GoldItem", "Suite", "build_report", "load_suite", "oracle_backend", "run_suite",
            "write_comparison", "write_report"]

@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 
 from judge.bench import metrics
+from judge.types import USABLE_STATUSES
 
 #: Figures computed for every group, in report order.
 FIGURES: tuple[str, ...] = ("accuracy", "tau", "ndcg", "top1", "variance", "unparsed_rate",
                             "error_rate")
-PARSED = frozenset({"ok", "repaired"})
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def list_result(record: Mapping[str, Any], *, strict: bool = False) -> ListResul
     ids = list(gold)
     g = [gold[i] for i in ids]
     pred = None
-    if record["status"] in PARSED:
+    if record["status"] in USABLE_STATUSES:
         pred = predicted_values(ids, record.get("scores"), record.get("ranking"),
                                 use_ranking=not record.get("direct", False))
     outcome = ("scored" if pred is not None else

@@ -13,24 +13,26 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from judge.bench.items import BenchItem
+from judge.bench.gold import GoldItem
 from judge.errors import InputError, PrincipleError, missing_dependency
 from judge.jsonl import read_jsonl
 from judge.principles import resolve_principle
 
-_FIELDS = tuple(BenchItem.model_fields)
+_FIELDS = tuple(GoldItem.model_fields)
 _MAX_LISTED = 5
 
 
 def item_from_row(row: Mapping[str, Any], *, path: str | None = None,
-                  line: int | None = None) -> BenchItem:
-    """Validate one row into a :class:`BenchItem`.
+                  line: int | None = None) -> GoldItem:
+    """Validate one row into a :class:`GoldItem`.
 
     Raises:
         InputError: naming the file, line and field at fault.
     """
     try:
-        return BenchItem.model_validate(row)
+        return GoldItem.model_validate(row)
+    except InputError as exc:  # from the responses reader, which names the response's index
+        raise InputError(exc.detail, path=path, line=line, field=exc.field) from None
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = [str(p) for p in err["loc"]]
@@ -45,7 +47,7 @@ def item_from_row(row: Mapping[str, Any], *, path: str | None = None,
         raise InputError(msg, path=path, line=line, field=field) from None
 
 
-def check_principle(item: BenchItem, *, path: str | None = None,
+def check_principle(item: GoldItem, *, path: str | None = None,
                     line: int | None = None) -> None:
     """Fail early when an item names a library principle id that does not exist.
 
@@ -66,8 +68,8 @@ def _field_in(msg: str) -> str | None:
 
 
 def _collect(rows: Iterable[tuple[int, Mapping[str, Any] | InputError]], path: str
-             ) -> list[BenchItem]:
-    items: list[BenchItem] = []
+             ) -> list[GoldItem]:
+    items: list[GoldItem] = []
     errors: list[InputError] = []
     seen: dict[str, int] = {}
     for line, row in rows:
@@ -95,7 +97,7 @@ def _collect(rows: Iterable[tuple[int, Mapping[str, Any] | InputError]], path: s
     return items
 
 
-def load_jsonl(path: str | Path) -> list[BenchItem]:
+def load_jsonl(path: str | Path) -> list[GoldItem]:
     """Load a JSONL suite, one item per line.
 
     Raises:
@@ -104,7 +106,7 @@ def load_jsonl(path: str | Path) -> list[BenchItem]:
     return _collect(read_jsonl(path), str(path))
 
 
-def load_hf_dataset(path: str | Path, split: str | None = None) -> list[BenchItem]:
+def load_hf_dataset(path: str | Path, split: str | None = None) -> list[GoldItem]:
     """Load items from a dataset saved with ``save_to_disk`` or a local parquet/json/csv file.
 
     Args:

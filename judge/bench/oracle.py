@@ -18,7 +18,7 @@ from pydantic import Field
 
 from judge.backends.scripted import ScriptedBackend
 from judge.backends.shared.options import BackendOptions, parse_options
-from judge.bench.items import BenchItem
+from judge.bench.gold import GoldItem
 from judge.errors import ConfigError
 from judge.types import Generation, GenerationRequest
 
@@ -35,7 +35,7 @@ class OracleOptions(BackendOptions):
     seed: int = 0
 
 
-def oracle_backend(items: Sequence[BenchItem], mode: str = "gold",
+def oracle_backend(items: Sequence[GoldItem], mode: str = "gold",
                    **options: Any) -> ScriptedBackend:
     """A scripted backend whose replies come from each item's gold labels.
 
@@ -86,13 +86,13 @@ def oracle_backend(items: Sequence[BenchItem], mode: str = "gold",
     return backend
 
 
-def create(target: str, *, items: Sequence[BenchItem], **options: Any) -> ScriptedBackend:
+def create(target: str, *, items: Sequence[GoldItem], **options: Any) -> ScriptedBackend:
     """Factory for ``oracle``, ``oracle:reversed`` and ``oracle:noisy`` (registered in
     :mod:`judge.backends.registry`; ``judge bench run`` passes the suite's items)."""
     return oracle_backend(items, target or "gold", **options)
 
 
-def _match(shown: dict[str, str], item: BenchItem) -> dict[str, str]:
+def _match(shown: dict[str, str], item: GoldItem) -> dict[str, str]:
     """Masked id -> the item's response id, matched by text (duplicates in order)."""
     free = list(item.responses.items())
     out = {}

@@ -4,9 +4,12 @@ A run directory holds:
 
 - ``run.json``: the manifest (suite name and version, judge backend, model, template and its
   hash, seed, permutations, sampling, package version, dates, counts);
-- ``records.jsonl``: one row per judged list, appended durably. Each row's ``key`` is a hash of
-  the item's content and the judge configuration, so a killed run started again with the same
-  command skips what is done and judges the rest, with nothing lost or duplicated.
+- ``records.jsonl``: one row per judged list, appended durably: a labelled record
+  (:mod:`judge.record`: the item with its texts and principle, and the verdict) plus ``key``,
+  ``config``, ``item_id``, ``item_hash``, ``category``, ``domain``, ``principle_name``, ``gold``
+  and ``direct``. Each row's ``key`` is a hash of the item's content and the judge
+  configuration, so a killed run started again with the same command skips what is done and
+  judges the rest, with nothing lost or duplicated.
 """
 
 from __future__ import annotations
@@ -22,15 +25,17 @@ from typing import Any
 
 from judge._version import __version__
 from judge.backends.base import ScoringBackend
-from judge.bench.items import BenchItem
+from judge.bench.gold import GoldItem
 from judge.bench.suites import Suite
 from judge.core import Judge
 from judge.errors import BenchmarkError
 from judge.hashing import json_hash
+from judge.items import coerce_item
 from judge.jsonl import JsonlAppender, read_complete_rows
+from judge.record import RECORD_SCHEMA, make_record
 from judge.types import Judgment
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MANIFEST = "run.json"
 RECORDS = "records.jsonl"
 
@@ -65,10 +70,11 @@ def judge_config(judge: Judge) -> dict[str, Any]:
         "seed": judge.seed, "permutations": judge.permutations, "shuffle": judge.shuffle,
         "structured": judge.structured,
         "sampling": None if direct else judge.sampling.model_dump(mode="json"),
+        "record": RECORD_SCHEMA,
     }
 
 
-def select(items: Sequence[BenchItem], limit: int | None) -> list[BenchItem]:
+def select(items: Sequence[GoldItem], limit: int | None) -> list[GoldItem]:
     """All items, or ``limit`` of them spread evenly over the suite (deterministic)."""
     n = len(items)
     if limit is None or limit >= n:
@@ -118,14 +124,14 @@ def load_records(out_dir: str | Path, manifest: dict[str, Any] | None = None
     return out
 
 
-def _record(key: str, config_hash: str, item: BenchItem, j: Judgment,
+def _record(key: str, config_hash: str, gold: GoldItem, judge: Judge, j: Judgment,
             direct: bool) -> dict[str, Any]:
+    item = coerce_item(gold.to_rank_item())
     return {
-        "key": key, "config": config_hash, "item_id": item.id, "item_hash": item.content_hash(),
-        "category": item.category, "domain": item.domain,
-        "principle_name": item.principle_name(), "gold": item.gold(),
-        "status": j.status, "scores": j.scores, "ranking": j.ranking, "direct": direct,
-        "judgment": j.model_dump(mode="json", exclude={"status", "scores", "ranking"}),
+        "key": key, "config": config_hash, "item_id": gold.id, "item_hash": gold.content_hash(),
+        "category": gold.category, "domain": gold.domain,
+        "principle_name": gold.principle_name(), "gold": gold.gold(), "direct": direct,
+        **make_record(item, j, judge.principle_for(item)),
     }
 
 
@@ -178,9 +184,9 @@ def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: in
         for start in range(0, len(pending), chunk_size):
             chunk = pending[start:start + chunk_size]
 
-            def finished(i: int, j: Judgment, chunk: list[BenchItem] = chunk) -> None:
+            def finished(i: int, j: Judgment, chunk: list[GoldItem] = chunk) -> None:
                 item = chunk[i]
-                appender.write(_record(keys[item.id], config_hash, item, j, direct))
+                appender.write(_record(keys[item.id], config_hash, item, judge, j, direct))
                 result.judged += 1
                 if progress:
                     progress(1)

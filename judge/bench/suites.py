@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from judge.bench import adapters, rmbench
-from judge.bench.items import BenchItem
+from judge.bench.gold import GoldItem
 from judge.bench.loaders import is_hf_dataset_dir, load_hf_dataset, load_jsonl
 from judge.errors import BenchmarkError
 from judge.hashing import json_hash
@@ -44,7 +44,7 @@ class Suite:
     """
 
     name: str
-    items: list[BenchItem]
+    items: list[GoldItem]
     builder: str
     source: str
     version: str = field(init=False)

@@ -11,7 +11,7 @@ from judge.backends.base import ScoringBackend
 from judge.backends.registry import backend_entry
 from judge.core import Judge
 from judge.errors import ConfigError
-from judge.types import Judgment, Sampling
+from judge.types import INVALID_INPUT, ROW_STATUSES, Judgment, Sampling
 
 DEFAULT_BACKEND = "head"
 
@@ -124,8 +124,6 @@ def judgment_fields(j: Judgment) -> dict[str, Any]:
 
 def print_summary(counts: Counter[str], bad_rows: int, total: int, *, what: str = "rows") -> None:
     """One summary line on stderr."""
-    parts = [f"{k}={counts[k]}" for k in ("ok", "repaired", "unparsed", "backend_error")
-             if counts.get(k)]
-    if bad_rows:
-        parts.append(f"invalid_input={bad_rows}")
+    counts = Counter({**counts, INVALID_INPUT: bad_rows}) if bad_rows else counts
+    parts = [f"{k}={counts[k]}" for k in ROW_STATUSES if counts.get(k)]
     print(f"{total} {what}: " + (", ".join(parts) or "nothing to do"), file=sys.stderr)

@@ -7,41 +7,63 @@ import sys
 from collections import Counter
 from typing import Any
 
-from judge.cli.common import add_judge_args, build_judge, judgment_fields, print_summary
+from judge.cli.common import add_judge_args, build_judge, print_summary
 from judge.core import Judge
 from judge.errors import InputError, PrincipleError
-from judge.items import RankItem, coerce_item
-from judge.jsonl import JsonlAppender, read_jsonl
+from judge.items import Item, coerce_item
+from judge.jsonl import JsonlWriter, read_jsonl
+from judge.record import invalid_record, make_record
+from judge.types import USABLE_STATUSES
 
 
 def register(sub: Any) -> None:
     """Add the subcommand."""
     p = sub.add_parser("rank", help="rank responses in a JSONL file",
                        description="Each input row has 'prompt', 'responses' (list or id -> text) "
-                                   "and optionally 'principle' and 'id'. Output rows keep the "
-                                   "input and add scores, ranking, status, reasoning, raw and "
-                                   "provenance.")
+                                   "and optionally 'principle' and 'id'. Every input row comes "
+                                   "out, in order: the input plus a labelled record (schema, "
+                                   "item, status, scores, ranking, reasoning, raw, provenance; "
+                                   "see judge.record); a row that cannot be judged has status "
+                                   "invalid_input and the reason in 'problems'.")
     p.add_argument("--input", "-i", default="-", help="input JSONL (default: stdin)")
-    p.add_argument("--output", "-o", default="-", help="output JSONL (default: stdout)")
+    p.add_argument("--output", "-o", default="-",
+                   help="output JSONL (default: stdout); an existing file is replaced when the "
+                        "run finishes, and kept as it was if the run fails")
+    p.add_argument("--append", action="store_true",
+                   help="append to the output file instead of replacing it")
     p.add_argument("--batch-size", type=int, default=64,
                    help="rows sent to the backend at once (default 64)")
     add_judge_args(p)
     p.set_defaults(func=run)
 
 
+def invalid_row(row: dict[str, Any] | InputError, error: InputError) -> dict[str, Any]:
+    """The output row of an input row that cannot be judged: the input, the status, the reason."""
+    base = row if isinstance(row, dict) else {}
+    return {**base, **invalid_record(str(error))}
+
+
 def run(args: argparse.Namespace) -> int:
-    """Rank every valid row; report bad rows by line and keep going."""
+    """Rank every valid row; write every row, in input order, with a status."""
     judge = build_judge(args)
     counts: Counter[str] = Counter()
-    bad = total = 0
-    batch: list[tuple[dict[str, Any], RankItem]] = []
-    with JsonlAppender(args.output, fsync=False) as out:
+    total = 0
+    # rows waiting for their batch: (input row, item to judge, or the reason it cannot be)
+    pending: list[tuple[dict[str, Any] | InputError, Item | InputError]] = []
+    with JsonlWriter(args.output, append=args.append) as out:
         def flush() -> None:
-            judgments = judge.rank([item for _, item in batch])
-            for (row, _), j in zip(batch, judgments, strict=True):
+            items = [it for _, it in pending if isinstance(it, Item)]
+            judgments = iter(judge.rank(items))
+            for row, it in pending:
+                if isinstance(it, InputError):
+                    counts["invalid_input"] += 1
+                    out.write(invalid_row(row, it))
+                    continue
+                j = next(judgments)
                 counts[j.status] += 1
-                out.write({**row, **judgment_fields(j)})
-            batch.clear()
+                assert isinstance(row, dict)
+                out.write({**row, **make_record(it, j, judge.principle_for(it))})
+            pending.clear()
 
         for lineno, row in read_jsonl(args.input):
             total += 1
@@ -50,21 +72,19 @@ def run(args: argparse.Namespace) -> int:
                     raise row
                 item = coerce_item(row, path=args.input, line=lineno)
                 check_principle(item, judge, args.input, lineno)
+                pending.append((row, item))
             except InputError as exc:
-                bad += 1
                 print(f"error: {exc}", file=sys.stderr)
-                continue
-            batch.append((row, item))
-            if len(batch) >= args.batch_size:
+                pending.append((row, exc))
+            if sum(isinstance(it, Item) for _, it in pending) >= args.batch_size:
                 flush()
-        if batch:
-            flush()
+        flush()
     judge.close()
-    print_summary(counts, bad, total)
-    return 3 if bad or counts["unparsed"] or counts["backend_error"] else 0
+    print_summary(counts, counts["invalid_input"], total)
+    return 3 if any(n for s, n in counts.items() if s not in USABLE_STATUSES) else 0
 
 
-def check_principle(item: RankItem, judge: Judge, path: str, lineno: int) -> None:
+def check_principle(item: Item, judge: Judge, path: str, lineno: int) -> None:
     """Fail a row early (as an InputError) when its principle is missing or unknown."""
     if item.principle is None:
         if judge.principle is None:

@@ -2,9 +2,15 @@
 
 Accepted JSONL rows (one item per line):
 
-* ``judge rank`` / ``judge label`` output: ``prompt``, ``responses`` (list or id -> text), the
-  judge's ``scores`` (id -> score) and/or ``ranking``, ``status`` and ``provenance``. Rows whose
-  status is not ``ok``/``repaired`` are skipped and counted, never turned into numbers.
+* labelled records (:mod:`judge.record`, written by ``judge rank``, ``judge label`` and
+  ``judge bench run``; any column prefix): the record's item (prompt, response texts, principle
+  text) and its scores. Rows whose status is not usable (:data:`judge.types.USABLE_STATUSES`)
+  are skipped and counted, never turned into numbers; a record of another schema version is
+  refused with an upgrade hint.
+* older ``judge rank`` / ``judge label`` output without ``schema``: ``prompt``, ``responses``
+  (a list or id -> text of strings), the judge's ``scores`` and/or ``ranking``, ``status`` and
+  ``provenance``, read as before; rows flagged ``ranking_contradicts_scores`` are skipped as
+  ``inconsistent``.
 * gold suites: the same fields, or ``gold_scores`` / ``gold_ranking`` / ``gold: {scores,
   ranking}``.
 * pairs: ``prompt``, ``chosen``, ``rejected`` (the chosen one is preferred).
@@ -31,6 +37,8 @@ from typing import Any, Literal
 from judge.errors import InputError, PrincipleError
 from judge.jsonl import read_jsonl
 from judge.principles import Principle, PrincipleLibrary, resolve_principle
+from judge.record import from_row
+from judge.types import USABLE_STATUSES
 
 Split = Literal["train", "test"]
 
@@ -163,14 +171,44 @@ def _scores_of(row: Mapping[str, Any], ids: list[str]) -> list[float]:
                      "'gold_scores' or 'gold_ranking')", field="scores")
 
 
-def item_from_row(row: Mapping[str, Any], *, default_principle: Principle | None = None,
-                  library: PrincipleLibrary | None = None, source: str = "") -> LabelItem:
-    """Turn one label row into a :class:`LabelItem`.
+def item_from_record(rec: Mapping[str, Any], source: str = "") -> LabelItem:
+    """Turn a labelled record (as :func:`judge.record.from_row` returns it) into a
+    :class:`LabelItem`; its principle text is the one the judge read.
 
     Raises:
-        InputError: the row is malformed (the field is named).
+        InputError: the record has no item or no usable scores.
+    """
+    item, scores = rec.get("item"), rec.get("scores")
+    if not isinstance(item, Mapping) or not isinstance(item.get("principle"), Mapping):
+        raise InputError("the record has no judged item", field="item")
+    if not isinstance(scores, Mapping):
+        raise InputError("the record has no scores", field="scores")
+    ids = [str(r["id"]) for r in item["responses"]]
+    missing = [i for i in ids if i not in scores]
+    if missing:
+        raise InputError(f"no score for response id(s) {missing}", field="scores")
+    scale = rec.get("scale")
+    return LabelItem(
+        principle=str(item["principle"]["text"]), principle_id=str(item["principle"]["id"]),
+        prompt=str(item["prompt"]), responses=tuple(str(r["text"]) for r in item["responses"]),
+        scores=tuple(float(scores[i]) for i in ids), ids=tuple(ids), source=source,
+        scale=(float(scale[0]), float(scale[1])) if isinstance(scale, list) and len(scale) == 2
+        else None)
+
+
+def item_from_row(row: Mapping[str, Any], *, default_principle: Principle | None = None,
+                  library: PrincipleLibrary | None = None, source: str = "") -> LabelItem:
+    """Turn one label row (a labelled record, or an older row without one) into a
+    :class:`LabelItem`.
+
+    Raises:
+        InputError: the row is malformed (the field is named), or holds a record of another
+            schema version.
         PrincipleError: the principle id is unknown.
     """
+    rec = from_row(row)
+    if rec is not None:
+        return item_from_record(rec, source)
     prompt = row.get("prompt")
     if not isinstance(prompt, str):
         raise InputError("is required and must be a string", field="prompt")
@@ -221,8 +259,12 @@ def _bench_source(spec: str, library: PrincipleLibrary | None, out: LabelSet) ->
     by_id = {it.id: it for it in load_suite(str(manifest["suite"])).items}
     for record in load_records(folder, manifest):
         status = record.get("status")
-        if status not in ("ok", "repaired"):
+        if status not in USABLE_STATUSES:
             out.skipped[str(status)] += 1
+            continue
+        rec = from_row(record)
+        if rec is not None and rec.get("item") is not None:
+            out.items.append(item_from_record(rec, f"bench:{folder.name}"))
             continue
         item, scores = by_id.get(str(record.get("item_id"))), record.get("scores") or {}
         if item is None or set(scores) != set(item.responses):
@@ -266,9 +308,13 @@ def read_labels(paths: Iterable[str | Path], *, default_principle: str | None = 
             try:
                 if isinstance(row, InputError):
                     raise row
-                status = row.get("status")
-                if status is not None and status not in ("ok", "repaired"):
+                rec = from_row(row)
+                status = (rec or row).get("status")
+                if status is not None and status not in USABLE_STATUSES:
                     out.skipped[str(status)] += 1
+                    continue
+                if rec is None and "ranking_contradicts_scores" in (row.get("flags") or ()):
+                    out.skipped["inconsistent"] += 1  # an older file's "ok" that is not
                     continue
                 out.items.append(item_from_row(row, default_principle=default, library=library,
                                                source=Path(name).name))

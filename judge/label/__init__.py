@@ -13,15 +13,14 @@ Example::
 
 from __future__ import annotations
 
-from judge.label.chat import prompt_text, response_text
 from judge.label.io import RowSource, open_source, output_format, write_rows
 from judge.label.journal import Journal, default_journal_path
 from judge.label.normalize import NORMALIZE_MODES, normalize_scores
 from judge.label.pairs import PAIR_MODES, make_pairs
-from judge.label.record import label_fields
 from judge.label.runner import LabelOptions, LabelSummary, label_dataset
+from judge.messages import prompt_text, response_text
 
 __all__ = ["NORMALIZE_MODES", "PAIR_MODES", "Journal", "LabelOptions", "LabelSummary",
-           "RowSource", "default_journal_path", "label_dataset", "label_fields", "make_pairs",
+           "RowSource", "default_journal_path", "label_dataset", "make_pairs",
            "normalize_scores", "open_source", "output_format", "prompt_text", "response_text",
            "write_rows"]

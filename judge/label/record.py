@@ -1,22 +1,11 @@
 """What a label adds to a row, how a row becomes a judge item, and the keys that identify work.
 
-Columns added to every output row (parquet-friendly: one type per column):
+Every output row keeps the input's columns and adds the columns of a labelled record
+(:mod:`judge.record`: ``schema``, ``item``, ``status``, ``scores``, ``ranking``... each with the
+run's ``--prefix``), plus:
 
 ===================  =======================================================================
-``scores``           list of floats in the row's response order; null when the verdict failed
-``score``            the single score of a one-response row (pointwise), else null
-``ranking``          best-to-worst list of 0-based positions into the row's responses
-``status``           ``ok`` | ``repaired`` | ``unparsed`` | ``backend_error`` | ``invalid_input``
-``reasoning``        the judge's thinking, when it wrote any
-``problems``         plain-language reasons a verdict was repaired or failed
-``flags``            machine-readable warnings (``truncated``, ``ranking_contradicts_scores``)
-``raw``              the judge's raw text, one entry per permutation run (null for heads)
-``mode``             ``listwise`` or ``pointwise``
-``scale``            the score scale, e.g. ``[1, 5]``; null for unbounded head scores
-``logprob_scores``   logprob-weighted scores in response order, when the backend gave logprobs
-``consistency``      mean Kendall tau between permutation runs, when several ran
-``provenance``       principle id/version/hash, template + hash, backend, model, sampling, seed
-``label_key``        the content key of this label in the journal
+``label_key``        the content key of this label in the journal (null for invalid rows)
 ``rewards``          normalised rewards in response order (only with ``--normalize``)
 ===================  =======================================================================
 """
@@ -30,60 +19,32 @@ from judge.backends.base import ScoringBackend
 from judge.core import Judge
 from judge.errors import ConfigError, InputError, PrincipleError
 from judge.hashing import json_hash
-from judge.items import RankItem
-from judge.label.chat import prompt_text, response_text
+from judge.items import Item, normalize_responses
+from judge.messages import prompt_text, response_text
+from judge.record import RECORD_FIELDS, RECORD_SCHEMA, verdict_record
 from judge.types import Judgment, Mode
 
-#: Statuses whose label carries usable scores.
-GOOD_STATUSES = frozenset({"ok", "repaired"})
 #: Every column a label adds (before any prefix).
-LABEL_COLUMNS = ("scores", "score", "ranking", "status", "reasoning", "problems", "flags", "raw",
-                 "mode", "scale", "logprob_scores", "consistency", "provenance", "label_key",
-                 "rewards")
+LABEL_COLUMNS = (*RECORD_FIELDS, "label_key", "rewards")
 
 
-def label_fields(j: Judgment) -> dict[str, Any]:
-    """The columns a verdict adds to its row (see the module table)."""
-    ids = list(j.ids)
-    scores = [j.scores[c] for c in ids] if j.scores is not None else None
-    position = {c: n for n, c in enumerate(ids)}
-    raw = [j.raw] if isinstance(j.raw, str) else j.raw
-    return {
-        "scores": scores,
-        "score": scores[0] if scores is not None and len(ids) == 1 else None,
-        "ranking": [position[c] for c in j.ranking] if j.ranking else None,
-        "status": j.status,
-        "reasoning": j.reasoning,
-        "problems": list(j.problems),
-        "flags": list(j.flags),
-        "raw": raw,
-        "mode": j.mode,
-        "scale": list(j.scale) if j.scale is not None else None,
-        "logprob_scores": ([j.logprob_scores[c] for c in ids]
-                           if j.logprob_scores is not None else None),
-        "consistency": j.consistency,
-        "provenance": j.provenance.model_dump(mode="json"),
-    }
-
-
-def invalid_fields(message: str) -> dict[str, Any]:
-    """The columns of a row that could not be judged."""
-    return {"scores": None, "score": None, "ranking": None, "status": "invalid_input",
-            "reasoning": None, "problems": [message], "flags": [], "raw": None, "mode": None,
-            "scale": None, "logprob_scores": None, "consistency": None, "provenance": None}
+def verdict_fields(j: Judgment) -> dict[str, Any]:
+    """What the journal keeps of a verdict: its record without the ``item`` (which the output
+    step rebuilds from the input row)."""
+    return {k: v for k, v in verdict_record(j).items() if k != "item"}
 
 
 def row_item(row: Mapping[str, Any], *, prompt_column: str, responses_column: str,
              response_column: str, principle_column: str | None,
-             id_column: str | None) -> RankItem:
+             id_column: str | None) -> Item:
     """The judge item of a row.
 
-    The row gives ``responses_column`` (a list, or an id -> text object) or ``response_column``
-    (one text). Prompts and responses may be chat messages (see :mod:`judge.label.chat`). An
-    empty or null principle cell falls back to the judge's default principle.
+    The row gives ``responses_column`` (any shape :func:`judge.items.normalize_responses`
+    reads) or ``response_column`` (one response). Prompts may be chat messages. An empty or null
+    principle cell falls back to the judge's default principle.
 
     Raises:
-        InputError: naming the missing or malformed field.
+        InputError: naming the missing or malformed field (and the bad response's index).
     """
     if prompt_column not in row or row[prompt_column] is None:
         raise InputError("is required", field=prompt_column)
@@ -92,33 +53,24 @@ def row_item(row: Mapping[str, Any], *, prompt_column: str, responses_column: st
     except InputError as exc:
         raise InputError(exc.detail, field=prompt_column) from None
     if row.get(responses_column) is not None:
-        field, value = responses_column, row[responses_column]
+        responses = normalize_responses(row[responses_column], field=responses_column)
     elif row.get(response_column) is not None:
-        field, value = response_column, [row[response_column]]
+        try:
+            responses = {"0": response_text(row[response_column])}
+        except InputError as exc:
+            raise InputError(exc.detail, field=response_column) from None
     else:
         raise InputError(f"is required (or give one response in '{response_column}')",
                          field=responses_column)
-    try:
-        if isinstance(value, Mapping):
-            responses: dict[str, str] = {str(k): response_text(v) for k, v in value.items()}
-        elif isinstance(value, (list, tuple)):
-            responses = {str(n): response_text(v) for n, v in enumerate(value)}
-        else:
-            raise InputError(f"must be a list or an id -> text object, got "
-                             f"{type(value).__name__}")
-    except InputError as exc:
-        raise InputError(exc.detail, field=field) from None
-    if not responses:
-        raise InputError("has no responses", field=field)
     principle = row.get(principle_column) if principle_column else None
     if principle is not None and not isinstance(principle, str):
         raise InputError(f"must be text, got {type(principle).__name__}", field=principle_column)
     ident = row.get(id_column) if id_column else None
-    return RankItem(prompt=prompt, responses=responses, principle=principle or None,
-                    id=None if ident is None else str(ident))
+    return Item(prompt=prompt, responses=responses, principle=principle or None,
+                id=None if ident is None else str(ident))
 
 
-def principle_hash(judge: Judge, item: RankItem, column: str | None) -> str:
+def principle_hash(judge: Judge, item: Item, column: str | None) -> str:
     """The hash of the principle an item is judged under.
 
     Raises:
@@ -149,11 +101,11 @@ def judge_fingerprint(judge: Judge) -> str:
         "default_principle": judge.principle.hash if judge.principle else None,
         "seed": judge.seed, "sampling": judge.sampling.model_dump(), "shuffle": judge.shuffle,
         "permutations": judge.permutations, "structured": judge.structured,
-        "templates": templates,
+        "templates": templates, "record": RECORD_SCHEMA,
     })
 
 
-def content_key(config: str, principle: str, item: RankItem, occurrence: int) -> str:
+def content_key(config: str, principle: str, item: Item, occurrence: int) -> str:
     """The journal key of one row: judge config + judged content + which duplicate it is."""
     return json_hash({"cfg": config, "p": principle, "q": item.prompt, "r": item.responses,
                       "n": occurrence}, length=24)

@@ -9,8 +9,8 @@ The run reads its input three times:
    see (ids, metadata) are not part of the key.
 2. **Label.** Rows whose key has no finished record in the journal are judged in batches; each
    batch's records are appended to the journal and synced before the next batch starts. Records
-   with status ``backend_error`` are always judged again on a restart; ``unparsed`` ones only
-   with ``retry_failed`` (greedy decoding would reproduce them).
+   with status ``backend_error`` are always judged again on a restart; ``unparsed`` and
+   ``inconsistent`` ones only with ``retry_failed`` (greedy decoding would reproduce them).
 3. **Write.** The output is written to a temporary file in input order, one row per input row,
    and renamed into place. Rows that cannot be judged (bad JSON, missing fields, unknown
    principle) are kept with status ``invalid_input`` and the reason in ``problems``.
@@ -32,21 +32,25 @@ from typing import Any
 from judge.core import Judge
 from judge.errors import ConfigError, InputError, JudgeError
 from judge.hashing import json_hash
-from judge.items import RankItem
+from judge.items import Item
 from judge.label.io import RowSource, output_format, write_rows
 from judge.label.journal import Journal, default_journal_path
 from judge.label.normalize import check_mode, normalize_scores
 from judge.label.pairs import PAIR_MODES, make_pairs
 from judge.label.record import (
-    GOOD_STATUSES,
     LABEL_COLUMNS,
     content_key,
-    invalid_fields,
     judge_fingerprint,
-    label_fields,
     principle_hash,
     row_item,
+    verdict_fields,
 )
+from judge.record import RECORD_FIELDS, invalid_record, item_fields, to_table_row
+from judge.types import USABLE_STATUSES
+
+#: Failed statuses that a re-run would reproduce (greedy decoding): reused unless
+#: ``retry_failed``. ``backend_error`` rows are always judged again.
+REPEATABLE = frozenset({"unparsed", "inconsistent"})
 
 
 @dataclass
@@ -61,7 +65,7 @@ class LabelOptions:
         id_column: an id copied into the judgment (not part of the key).
         batch_size: rows per backend call (and per journal sync).
         normalize: add a ``rewards`` column (see :mod:`judge.label.normalize`).
-        retry_failed: on a restart, judge ``unparsed`` rows again too.
+        retry_failed: on a restart, judge ``unparsed`` and ``inconsistent`` rows again too.
         prefix: prepended to every added column (to avoid clashes with input columns).
         split: the split of a multi-split dataset.
         output_format: ``jsonl`` / ``parquet`` / ``dataset``; None picks by extension.
@@ -114,7 +118,7 @@ class LabelSummary:
     @property
     def failed(self) -> int:
         """Rows without usable scores."""
-        return self.total - sum(self.counts[s] for s in GOOD_STATUSES)
+        return self.total - sum(self.counts[s] for s in USABLE_STATUSES)
 
 
 @dataclass
@@ -165,8 +169,9 @@ def label_dataset(judge: Judge, source: str | RowSource, output: str | Path,
     config = judge_fingerprint(judge)
     try:
         plans = _plan(judge, src, opts, config)
+        table = fmt != "jsonl"
         summary.total = len(plans)
-        reusable = GOOD_STATUSES if opts.retry_failed else GOOD_STATUSES | {"unparsed"}
+        reusable = USABLE_STATUSES if opts.retry_failed else USABLE_STATUSES | REPEATABLE
         finished = journal.scan()
         summary.stale = sum(1 for cfg, _ in finished.values() if cfg != config)
         done = {k for k, (cfg, status) in finished.items()
@@ -179,7 +184,8 @@ def label_dataset(judge: Judge, source: str | RowSource, output: str | Path,
         journal.close()
         journal.scan()
         pairs: list[dict[str, Any]] = []
-        write_rows(output, _output_rows(judge, src, opts, plans, journal, summary, pairs), fmt)
+        rows = _output_rows(judge, src, opts, plans, journal, summary, pairs)
+        write_rows(output, (to_table_row(r, opts.prefix) for r in rows) if table else rows, fmt)
         if opts.pairs is not None and pairs_fmt is not None:
             summary.pairs = write_rows(opts.pairs, pairs, pairs_fmt)
     finally:
@@ -191,7 +197,7 @@ def _where(src: RowSource, where: int) -> str:
     return f"{src.spec}:{where}" if src.kind == "jsonl" else f"{src.spec}: row {where}"
 
 
-def _item(row: dict[str, Any], opts: LabelOptions) -> RankItem:
+def _item(row: dict[str, Any], opts: LabelOptions) -> Item:
     return row_item(row, prompt_column=opts.prompt_column,
                     responses_column=opts.responses_column,
                     response_column=opts.response_column,
@@ -228,13 +234,13 @@ def _label(judge: Judge, src: RowSource, opts: LabelOptions, plans: list[_Plan],
            on_advance: AdvanceHook | None) -> int:
     if not todo:
         return 0
-    batch: list[tuple[int, RankItem]] = []
+    batch: list[tuple[int, Item]] = []
     labeled = 0
 
     def flush() -> None:
         nonlocal labeled
         judgments = judge.rank([item for _, item in batch])
-        journal.append({"key": plans[n].key, "cfg": config, "row": n, "fields": label_fields(j)}
+        journal.append({"key": plans[n].key, "cfg": config, "row": n, "fields": verdict_fields(j)}
                        for (n, _), j in zip(batch, judgments, strict=True))
         labeled += len(batch)
         if on_advance:
@@ -258,32 +264,36 @@ def _output_rows(judge: Judge, src: RowSource, opts: LabelOptions, plans: list[_
     for n, (_, row) in enumerate(src):
         plan = plans[n]
         base = {} if isinstance(row, InputError) else dict(row)
+        item: Item | None = None
         if plan.key is None:
-            fields = invalid_fields(plan.error or "invalid row")
+            record = invalid_record(plan.error or "invalid row")
         else:
-            record = journal.read(plan.key)
-            if record is None:
+            stored = journal.read(plan.key)
+            if stored is None:
                 raise JudgeError(f"internal: the label of row {n} is missing from "
                                  f"{journal.path}; run the command again to finish it")
-            fields = record["fields"]
-        summary.counts[fields["status"]] += 1
-        out = {**base, **{pre + k: v for k, v in fields.items()}, pre + "label_key": plan.key}
-        good = fields["status"] in GOOD_STATUSES and fields["scores"] is not None
+            item = _item(base, opts)
+            principle = judge.principle_for(item)
+            record = {**stored["fields"], "item": item_fields(item, principle)}
+        summary.counts[record["status"]] += 1
+        out = {**base, **{pre + k: record.get(k) for k in RECORD_FIELDS},
+               pre + "label_key": plan.key}
+        scores = ([record["scores"][i] for i in item.responses]
+                  if item is not None and record["status"] in USABLE_STATUSES
+                  and record["scores"] is not None else None)
         if opts.normalize != "none":
-            scale = tuple(fields["scale"]) if fields.get("scale") else None
-            out[pre + "rewards"] = (normalize_scores(fields["scores"], opts.normalize, scale)
-                                    if good else None)
-        if opts.pairs is not None and good and len(fields["scores"]) > 1:
-            pairs.extend(_pairs_of(judge, base, n, plan.key, fields, opts))
+            scale = tuple(record["scale"]) if record.get("scale") else None
+            out[pre + "rewards"] = (normalize_scores(scores, opts.normalize, scale)
+                                    if scores is not None else None)
+        if opts.pairs is not None and item is not None and scores is not None and len(scores) > 1:
+            pairs.extend(_pairs_of(judge, base, item, scores, n, plan.key, opts))
         yield out
 
 
-def _pairs_of(judge: Judge, row: dict[str, Any], n: int, key: str | None,
-              fields: dict[str, Any], opts: LabelOptions) -> Iterator[dict[str, Any]]:
-    value = row[opts.responses_column]
-    responses = list(value.values()) if isinstance(value, dict) else list(value)
-    principle = judge.principle_for(_item(row, opts))
-    scores = fields["scores"]
+def _pairs_of(judge: Judge, row: dict[str, Any], item: Item, scores: list[float], n: int,
+              key: str | None, opts: LabelOptions) -> Iterator[dict[str, Any]]:
+    responses = list(item.responses.values())
+    principle = judge.principle_for(item)
     for chosen, rejected, margin in make_pairs(scores, mode=opts.pair_mode,
                                                min_margin=opts.min_margin):
         pair = {"prompt": row[opts.prompt_column], "chosen": responses[chosen],

@@ -30,8 +30,8 @@ from typing import Any, Literal
 
 from judge.core import Judge
 from judge.errors import BackendError, ConfigError, InputError, JudgeError
-from judge.label.chat import prompt_text, response_text
 from judge.label.normalize import check_mode, normalize_scores
+from judge.messages import prompt_text, response_text
 from judge.principles import Principle
 from judge.serve.openrlhf import format_response, parse_body
 from judge.types import Judgment

@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from judge.errors import ConfigError, InputError
-from judge.label.chat import prompt_text
+from judge.messages import prompt_text
 from judge.rl.reward import Reward, RewardGroup, check_on_failure
 
 _PROMPT_KEYS = ("prompt", "question", "query")

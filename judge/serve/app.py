@@ -270,7 +270,8 @@ def create_app(scorer: Scorer, settings: ServeSettings | None = None) -> FastAPI
         else:
             raise InputError("no principle: send \"principle\" or start the server with "
                              "--principle", field="principle")
-        result = (await batcher.submit([(p, body.prompt, body.responses)]))[0]
+        item = Item(prompt=body.prompt, responses=body.responses, principle=p)
+        result = (await batcher.submit([item]))[0]
         valid = [(s, n) for n, s in enumerate(result.scores) if s is not None]
         ranking = [n for _, n in sorted(valid, key=lambda t: (-t[0], t[1]))]
         return {"scores": result.scores, "ranking": ranking, "uncertainty": result.uncertainty,
@@ -294,7 +295,7 @@ def create_app(scorer: Scorer, settings: ServeSettings | None = None) -> FastAPI
                 p = principle(value)
             except PrincipleError as exc:
                 raise InputError(f"sample {n}: {exc}", field="principle") from None
-            items.append((p, sample.prompt, [sample.response]))
+            items.append(Item(prompt=sample.prompt, responses=[sample.response], principle=p))
         results = await batcher.submit(items)
         failed = [r.scores[0] is None for r in results]
         rewards = [settings.unparsed_reward if r.scores[0] is None else r.scores[0]

@@ -1,22 +1,23 @@
 """What the server scores with: a reward head, or a generative judge through :class:`Judge`.
 
-Both are wrapped behind one small interface: a list of ``(principle, prompt, responses)`` items
-in, one :class:`ItemResult` per item out. A generative judge's unparsed verdict gives ``None``
+Both are wrapped behind one small interface: a list of :class:`judge.items.Item` (with the
+principle resolved) in, one :class:`ItemResult` per item out. A generative judge's unparsed verdict gives ``None``
 scores (with its status and problems), never an invented number.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from judge.backends.base import ScoringBackend
 from judge.core import Judge
+from judge.errors import ConfigError
+from judge.items import Item
 from judge.principles import Principle
 
-Item = tuple[Principle, str, Sequence[str]]
+__all__ = ["BackendScorer", "Item", "ItemResult", "JudgeScorer", "Scorer", "scorer_for"]
 
 
 @dataclass
@@ -52,6 +53,14 @@ class Scorer(Protocol):
         ...
 
 
+def principle_text(item: Item) -> str:
+    """The text of an item's principle (the server resolves it before scoring)."""
+    p = item.principle
+    if p is None:
+        raise ConfigError("internal: a served item must carry its resolved principle")
+    return p.text if isinstance(p, Principle) else p
+
+
 def _finite(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
@@ -68,7 +77,7 @@ class BackendScorer:
 
     def score_items(self, items: list[Item]) -> list[ItemResult]:
         """Score with the backend (ensemble uncertainty when it offers it)."""
-        batch = [(p.text, q, list(rs)) for p, q, rs in items]
+        batch = [(principle_text(it), it.prompt, list(it.responses.values())) for it in items]
         detailed = getattr(self.backend, "score_batch_detailed", None)
         if detailed is not None:
             return [ItemResult([_finite(s) for s in r.scores], r.uncertainty)
@@ -96,10 +105,8 @@ class JudgeScorer:
 
     def score_items(self, items: list[Item]) -> list[ItemResult]:
         """Judge every item in one ``Judge.rank`` call."""
-        rows: list[dict[str, Any]] = [{"prompt": q, "responses": list(rs), "principle": p}
-                                      for p, q, rs in items]
         out = []
-        for j in self.judge.rank(rows):
+        for j in self.judge.rank(items):
             if j.scale is not None:
                 self.scale = j.scale
             scores: list[float | None] = [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from judge.bench.items import BenchItem
+from judge.bench.gold import GoldItem
 from judge.bench.loaders import load_hf_dataset, load_jsonl
 from judge.bench.suites import load_suite
 from judge.errors import BenchmarkError, InputError
@@ -24,15 +24,31 @@ def write(path: Path, rows: list) -> Path:
 
 
 def test_gold_from_scores_or_ranking() -> None:
-    assert BenchItem(**GOOD).gold() == {"a": 5.0, "b": 4.0, "c": 1.0}
+    assert GoldItem(**GOOD).gold() == {"a": 5.0, "b": 4.0, "c": 1.0}
     only_rank = {k: v for k, v in GOOD.items() if k != "scores"}
-    assert BenchItem(**only_rank).gold() == {"a": 3.0, "b": 2.0, "c": 1.0}
+    assert GoldItem(**only_rank).gold() == {"a": 3.0, "b": 2.0, "c": 1.0}
     as_lists = {**GOOD, "responses": ["4", "Four", "5"], "scores": [5, 4, 1],
                 "ranking": ["0", "1", "2"]}
-    assert BenchItem(**as_lists).gold() == {"0": 5.0, "1": 4.0, "2": 1.0}
+    assert GoldItem(**as_lists).gold() == {"0": 5.0, "1": 4.0, "2": 1.0}
     as_records = {**GOOD, "responses": [{"id": "p", "text": "4"}, {"id": "q", "text": "5"}],
                   "scores": [1, 0], "ranking": None}
-    assert BenchItem(**as_records).gold() == {"p": 1.0, "q": 0.0}
+    assert GoldItem(**as_records).gold() == {"p": 1.0, "q": 0.0}
+    as_chat = {**as_records, "responses": [[{"role": "assistant", "content": "4"}],
+                                           {"content": "5"}]}
+    assert GoldItem(**as_chat).responses == {"0": "4", "1": "5"}
+
+
+def test_gold_item_refuses_an_object_without_text(tmp_path: Path) -> None:
+    row = {**GOOD, "responses": [{"id": "a", "text": "4"}, {"id": "b", "body": "5"}],
+           "scores": None}
+    with pytest.raises(InputError, match=r"s.jsonl:1: field 'responses\[1\]'"):
+        load_jsonl(write(tmp_path / "s.jsonl", [row]))
+
+
+def test_bench_item_is_the_gold_item() -> None:
+    from judge.bench.items import BenchItem
+
+    assert BenchItem is GoldItem
 
 
 @pytest.mark.parametrize(("change", "field", "words"), [

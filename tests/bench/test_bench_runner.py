@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from judge.backends.scripted import ScriptedBackend
-from judge.bench.items import BenchItem
+from judge.bench.gold import GoldItem
 from judge.bench.oracle import oracle_backend
 from judge.bench.report import build_report, write_report
 from judge.bench.runner import MANIFEST, RECORDS, load_records, run_suite
@@ -16,6 +16,7 @@ from judge.bench.suites import Suite, load_suite
 from judge.core import Judge
 from judge.errors import BenchmarkError, ConfigError
 from judge.principles import resolve_principle
+from judge.record import RECORD_SCHEMA, from_row
 from judge.types import Generation, GenerationRequest
 
 
@@ -24,7 +25,7 @@ def sample() -> Suite:
     return load_suite("sample")
 
 
-def gold_reply_fn(items: list[BenchItem], *, reverse: bool = False):
+def gold_reply_fn(items: list[GoldItem], *, reverse: bool = False):
     """A test-local oracle: read the rendered JSON user turn and answer the gold order."""
     by_key = {(resolve_principle(it.principle).text, it.prompt,
                tuple(sorted(it.responses.values()))): it for it in items}
@@ -158,8 +159,16 @@ def test_manifest_and_records_carry_provenance(sample: Suite, tmp_path: Path) ->
     ids = [r["item_id"] for r in records]
     assert len(set(ids)) == 6 and all(r["gold"] and r["principle_name"] for r in records)
     assert len({r["domain"] for r in records}) >= 2          # the limit spreads over the suite
-    assert records[0]["judgment"]["provenance"]["seed"] == 5
-    assert len(records[0]["judgment"]["provenance"]["order"]) == 2
+    assert records[0]["provenance"]["seed"] == 5
+    assert len(records[0]["provenance"]["order"]) == 2
+    # each record is a labelled record: the texts and the principle text travel with it
+    by_id = {it.id: it for it in sample.items}
+    rec = from_row(records[0])
+    assert rec is not None and rec["schema"] == RECORD_SCHEMA
+    gold = by_id[records[0]["item_id"]]
+    assert {r["id"]: r["text"] for r in rec["item"]["responses"]} == gold.responses
+    assert rec["item"]["prompt"] == gold.prompt
+    assert rec["item"]["principle"]["text"] == resolve_principle(gold.principle).text
 
 
 def test_report_files(sample: Suite, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import threading
 import time
 from pathlib import Path
 
+from judge.principles import Principle
 from judge.serve.scorers import Item, ItemResult
 
 
@@ -27,7 +28,9 @@ class LengthScorer:
         if self.delay_s:
             time.sleep(self.delay_s)
         out = []
-        for principle, _, responses in items:
+        for item in items:
+            principle, responses = item.principle, list(item.responses.values())
+            assert isinstance(principle, Principle)
             sign = -1.0 if "concise" in principle.id or "short" in principle.text.lower() else 1.0
             out.append(ItemResult([sign * len(r) for r in responses]))
         return out

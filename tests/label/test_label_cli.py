@@ -37,7 +37,8 @@ def test_label_cli_with_pairs_rewards_and_progress(tmp_path, capsys):
 
     table = pq.read_table(out).to_pylist()
     assert [r["id"] for r in table] == list(range(12))
-    assert table[0]["scores"] == [4.0, 2.0] and table[0]["rewards"] == [0.75, 0.25]
+    assert table[0]["scores"] == [{"id": "0", "score": 4.0}, {"id": "1", "score": 2.0}]
+    assert table[0]["rewards"] == [0.75, 0.25]
     got = read_jsonl_rows(pairs)
     assert got[0]["chosen"] == "a0" and got[0]["rejected"] == "b0" and got[0]["margin"] == 2.0
 

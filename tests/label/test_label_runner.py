@@ -20,6 +20,8 @@ from judge.core import Judge
 from judge.errors import BackendUnavailable, ConfigError
 from judge.label import LabelOptions, label_dataset
 from judge.label.io import RowSource
+from judge.principles import resolve_principle
+from judge.record import RECORD_SCHEMA, from_row
 
 
 def responses_of(row):
@@ -35,14 +37,17 @@ def test_labels_follow_the_judges_verdicts(tmp_path, text_judge):
     assert [{k: r[k] for k in rows[i]} for i, r in enumerate(got)] == rows  # input kept
     for row in got:
         texts = responses_of(row)
-        assert row["scores"] == [float(text_score(t)) for t in texts]
+        assert row["schema"] == RECORD_SCHEMA and from_row(row)["status"] == "ok"
+        ids = [r["id"] for r in row["item"]["responses"]]
+        assert [r["text"] for r in row["item"]["responses"]] == texts
+        assert [row["scores"][i] for i in ids] == [float(text_score(t)) for t in texts]
         assert row["mode"] == ("pointwise" if len(texts) == 1 else "listwise")
-        assert row["score"] == (row["scores"][0] if len(texts) == 1 else None)
-        ranked = [row["scores"][n] for n in row["ranking"]]
-        assert sorted(row["ranking"]) == list(range(len(texts))) and ranked == sorted(
-            ranked, reverse=True)
-        assert row["provenance"]["principle"]["id"] == (
-            "no-sycophancy" if row.get("principle") else "correct-then-concise")
+        ranked = [row["scores"][i] for i in row["ranking"]]
+        assert sorted(row["ranking"]) == sorted(ids) and ranked == sorted(ranked, reverse=True)
+        principle = "no-sycophancy" if row.get("principle") else "correct-then-concise"
+        assert row["provenance"]["principle"]["id"] == principle
+        assert row["item"]["principle"]["id"] == principle
+        assert row["item"]["principle"]["text"] == resolve_principle(principle).text
 
 
 def test_head_backend_and_normalized_rewards(tmp_path, head_judge):
@@ -53,9 +58,13 @@ def test_head_backend_and_normalized_rewards(tmp_path, head_judge):
     got = [r for _, r in RowSource(str(out))]
     for row in got:
         texts = responses_of(row)
-        assert row["scores"] == pytest.approx([len(t) / 10 for t in texts])
-        assert row["scale"] is None and row["provenance"]["backend"] == "fake-head"
-        best = row["ranking"][0]
+        # parquet keeps one type per column: id-keyed scores as {id, score} lists
+        assert [e["id"] for e in row["scores"]] == [str(n) for n in range(len(texts))]
+        rec = from_row(row)
+        assert rec is not None
+        assert list(rec["scores"].values()) == pytest.approx([len(t) / 10 for t in texts])
+        assert rec["scale"] is None and rec["provenance"]["backend"] == "fake-head"
+        best = int(rec["ranking"][0])
         assert row["rewards"][best] == (1.0 if len(texts) > 1 else 0.5)
 
 
@@ -156,7 +165,8 @@ def test_column_clash_and_prefix(tmp_path, text_judge):
         label_dataset(text_judge, src, tmp_path / "out.jsonl")
     label_dataset(text_judge, src, tmp_path / "out.jsonl", LabelOptions(prefix="judge_"))
     row = read_jsonl_rows(tmp_path / "out.jsonl")[0]
-    assert row["scores"] == 1 and row["judge_scores"] == [1.0] and row["judge_status"] == "ok"
+    assert row["scores"] == 1 and row["judge_scores"] == {"0": 1.0}
+    assert row["judge_status"] == "ok" and from_row(row)["scores"] == {"0": 1.0}
 
 
 def test_output_cannot_overwrite_the_input(tmp_path, text_judge):
@@ -192,7 +202,7 @@ def test_pairs_and_dataset_output(tmp_path, head_judge):
     assert got[0]["margin"] == pytest.approx(2.0) and got[0]["prompt"] == rows[0]["prompt"]
     assert got[0]["principle_id"] == "correct-then-concise" and got[0]["id"] == "r1"
     labeled = [r for _, r in RowSource(str(tmp_path / "ds"))]
-    assert len(labeled) == 2 and labeled[1]["score"] == pytest.approx(0.1)
+    assert len(labeled) == 2 and from_row(labeled[1])["scores"]["0"] == pytest.approx(0.1)
 
 
 def test_mixed_column_types_cannot_go_to_parquet(tmp_path, head_judge):

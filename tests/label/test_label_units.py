@@ -9,12 +9,12 @@ import pytest
 from helpers.labelfakes import write_jsonl
 
 from judge.errors import ConfigError, InputError
-from judge.label.chat import prompt_text, response_text
 from judge.label.io import RowSource, output_format, write_rows
 from judge.label.journal import Journal, default_journal_path
 from judge.label.normalize import normalize_scores
 from judge.label.pairs import make_pairs
 from judge.label.record import row_item
+from judge.messages import prompt_text, response_text
 
 # ---------------------------------------------------------------- normalisation
 
@@ -90,7 +90,7 @@ def test_row_item_shapes():
 @pytest.mark.parametrize(("row", "message"), [
     ({"responses": ["x"]}, "field 'prompt': is required"),
     ({"prompt": "q"}, "field 'responses': is required"),
-    ({"prompt": "q", "responses": []}, "has no responses"),
+    ({"prompt": "q", "responses": []}, "needs at least one response"),
     ({"prompt": "q", "responses": "x"}, "must be a list"),
     ({"prompt": "q", "responses": ["x"], "principle": 3}, "field 'principle': must be text"),
 ])

@@ -19,9 +19,11 @@ from judge.errors import InputError
 
 
 def content_text(content: Any) -> str:
-    """The text of a message's ``content`` (a string, or a list of text parts)."""
-    if content is None:
-        return ""
+    """The text of a message's ``content`` (a string, or a list of parts with text parts).
+
+    Raises:
+        InputError: the content is null, not text, or has no text part.
+    """
     if isinstance(content, str):
         return content
     if isinstance(content, Sequence):
@@ -30,7 +32,11 @@ def content_text(content: Any) -> str:
             if isinstance(part, str):
                 parts.append(part)
             elif isinstance(part, Mapping) and part.get("type", "text") == "text":
-                parts.append(str(part.get("text", "")))
+                if not isinstance(part.get("text"), str):
+                    raise InputError("a text part of a message has no 'text' string")
+                parts.append(part["text"])
+        if content and not parts:
+            raise InputError("message content has no text part")
         return "".join(parts)
     raise InputError(f"message content must be text or a list of parts, got "
                      f"{type(content).__name__}")
@@ -39,11 +45,17 @@ def content_text(content: Any) -> str:
 def _messages(value: Any, what: str) -> list[Mapping[str, Any]]:
     if isinstance(value, Mapping):
         return [value]
-    if isinstance(value, Sequence) and not isinstance(value, str) and all(
+    if isinstance(value, Sequence) and not isinstance(value, str) and value and all(
             isinstance(m, Mapping) for m in value):
         return list(value)
     raise InputError(f"{what} must be a string or a list of chat messages "
-                     f"({{'role': ..., 'content': ...}}), got {type(value).__name__}")
+                     f"({{'role': ..., 'content': ...}}), got {_describe(value)}")
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, (list, tuple)) and not value:
+        return "an empty list"
+    return "null" if value is None else type(value).__name__
 
 
 def prompt_text(value: Any) -> str:
@@ -62,15 +74,41 @@ def prompt_text(value: Any) -> str:
                        f"{content_text(m.get('content'))}" for m in turns)
 
 
+#: Keys that hold a response's text in an object, tried in this order.
+TEXT_KEYS = ("text", "content", "response")
+
+
 def response_text(value: Any) -> str:
     """The response the judge sees.
 
+    A string; an object with ``text``, ``content`` or ``response`` (a chat message is one);
+    or a list of chat messages, whose assistant turns are joined by blank lines.
+
     >>> response_text([{"role": "assistant", "content": "4"}])
     '4'
+    >>> response_text({"id": "a", "text": "four"})
+    'four'
+
+    Raises:
+        InputError: any other shape (an object is never judged as an empty text).
     """
     if isinstance(value, str):
         return value
+    if isinstance(value, Mapping):
+        for key in TEXT_KEYS:
+            if key in value:
+                inner = value[key]
+                if key == "content":
+                    return content_text(inner)
+                if isinstance(inner, str):
+                    return inner
+                raise InputError(f"'{key}' must be text, got {_describe(inner)}")
+        raise InputError(f"an object response needs one of {', '.join(TEXT_KEYS)} "
+                         f"(it has {', '.join(map(str, value)) or 'no keys'})")
+    if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
+        raise InputError(f"a response must be text, an object with one of "
+                         f"{', '.join(TEXT_KEYS)}, or a list of chat messages; got "
+                         f"{_describe(value)}")
     messages = _messages(value, "a response")
-    said = [content_text(m.get("content")) for m in messages
-            if m.get("role", "assistant") == "assistant"]
-    return "\n\n".join(said if said else [content_text(m.get("content")) for m in messages])
+    said = [m for m in messages if m.get("role", "assistant") == "assistant"]
+    return "\n\n".join(content_text(m.get("content")) for m in (said or messages))
