@@ -10,36 +10,54 @@ from pathlib import Path
 from typing import IO, Any
 
 from judge.errors import InputError
+from judge.textcheck import find_bad_text
 
 
 def read_jsonl(path: str | Path | None) -> Iterator[tuple[int, dict[str, Any] | InputError]]:
     """Yield ``(line_number, row)`` for each non-blank line; a bad line yields an InputError.
 
     ``path`` of None or ``"-"`` reads standard input. Errors are yielded, not raised, so a caller
-    can report a bad row and go on with the rest of the file.
+    can report a bad row and go on with the rest of the file. Each line is decoded on its own: a
+    line that is not UTF-8, not a JSON object, or holds a lone surrogate (``"\\ud800"``, which
+    JSON accepts but no encoder does) is that line's error, naming the byte or field.
     """
     name = "<stdin>" if path in (None, "-") else str(path)
     if name != "<stdin>" and not Path(name).is_file():
         raise InputError("file does not exist", path=name)
-    stream: IO[str] = sys.stdin if name == "<stdin>" else open(name, encoding="utf-8")  # noqa: SIM115
+    stream: IO[bytes] = sys.stdin.buffer if name == "<stdin>" else open(name, "rb")  # noqa: SIM115
     try:
-        for lineno, line in enumerate(stream, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield lineno, InputError(f"not valid JSON ({exc.msg} at column {exc.colno})",
-                                         path=name, line=lineno)
-                continue
-            if not isinstance(row, dict):
-                yield lineno, InputError(f"expected a JSON object, got {type(row).__name__}",
-                                         path=name, line=lineno)
-                continue
-            yield lineno, row
+        for lineno, raw in enumerate(stream, 1):
+            row = _read_line(raw, name, lineno)
+            if row is not None:
+                yield lineno, row
     finally:
-        if stream is not sys.stdin:
+        if stream is not sys.stdin.buffer:
             stream.close()
+
+
+def _read_line(raw: bytes, name: str, lineno: int) -> dict[str, Any] | InputError | None:
+    """One line's row, the InputError saying what is wrong with it, or None when blank."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return InputError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at byte offset "
+                          f"{exc.start}); re-encode the file as UTF-8", path=name, line=lineno)
+    if not line.strip():
+        return None
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return InputError(f"not valid JSON ({exc.msg} at column {exc.colno})",
+                          path=name, line=lineno)
+    except RecursionError:
+        return InputError("JSON nested too deeply to read", path=name, line=lineno)
+    if not isinstance(row, dict):
+        return InputError(f"expected a JSON object, got {type(row).__name__}",
+                          path=name, line=lineno)
+    bad = find_bad_text(row)
+    if bad is not None:
+        return InputError(bad.problem(), path=name, line=lineno, field=bad.field)
+    return row
 
 
 class JsonlAppender:
