@@ -56,10 +56,30 @@ def _finite(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
+def split_item(item: Item, size: int) -> list[Item]:
+    """An item as several items of at most ``size`` responses (for scorers that score each
+    response on its own), so the batcher can interleave a big request with others."""
+    p, prompt, responses = item
+    return [(p, prompt, responses[n:n + size]) for n in range(0, len(responses), size)] or [item]
+
+
+def merge_results(parts: Sequence[ItemResult]) -> ItemResult:
+    """The one result of items made by :func:`split_item`, in order."""
+    if len(parts) == 1:
+        return parts[0]
+    scores = [s for r in parts for s in r.scores]
+    spread = [u for r in parts for u in r.uncertainty or []]
+    bad = next((r for r in parts if r.status != "ok"), None)
+    return ItemResult(scores, spread if all(r.uncertainty for r in parts) else None,
+                      bad.status if bad else "ok", [m for r in parts for m in r.problems])
+
+
 class BackendScorer:
     """A :class:`ScoringBackend` (e.g. a reward head): real-valued scores, no fixed scale."""
 
     scale: tuple[float, float] | None = None
+    independent_responses = True
+    """Each response is scored on its own, so a request may be split into chunks."""
 
     def __init__(self, backend: ScoringBackend) -> None:
         self.backend = backend
