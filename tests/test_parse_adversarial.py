@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-import judge.parse as parse
+from judge import parse
 from judge.parse import parse_verdict
 
 M2 = ["model-1", "model-2"]
