@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from judge.errors import InputError
+
 _BAD = re.compile("[\ud800-\udfff]")
 
 
@@ -47,6 +49,28 @@ class BadText:
     def message(self) -> str:
         """The field, what is wrong, and how to fix it, in one line."""
         return f"{self.field}: {self.problem()}"
+
+
+def require_clean(value: Any, where: str | None = None, *, path: str | None = None,
+                  line: int | None = None) -> None:
+    """Raise an :class:`InputError` naming ``where`` (e.g. ``"item 3"``), the field and the
+    position when ``value`` holds text UTF-8 cannot encode (for batch APIs: one call names the
+    bad item instead of failing the batch later with a bare UnicodeEncodeError).
+
+    >>> require_clean([{"prompt": "ok"}, {"prompt": "x\\ud800"}][1], "item 1")
+    Traceback (most recent call last):
+    ...
+    judge.errors.InputError: item 1, field 'prompt': character 1 is a lone surrogate (U+D800), \
+not valid Unicode text; remove it or re-encode the input as UTF-8
+    """
+    bad = find_bad_text(value)
+    if bad is None:
+        return
+    if where is None:
+        raise InputError(bad.problem(), path=path, line=line, field=bad.field)
+    error = InputError(f"{where}, field '{bad.field}': {bad.problem()}", path=path, line=line)
+    error.field = bad.field
+    raise error
 
 
 def first_bad_char(text: str) -> int | None:
