@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, given, settings
 
 schemathesis = pytest.importorskip("schemathesis")
 
-from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.specs.openapi.checks import status_code_conformance  # noqa: E402
-from serve_helpers import EncodingScorer  # noqa: E402
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import status_code_conformance
+from serve_helpers import EncodingScorer
 
-from judge.serve.app import ServeSettings, create_app  # noqa: E402
+from judge.serve.app import ServeSettings, create_app
 
 
 def test_generated_requests_get_documented_answers_and_no_5xx(live_server: Any) -> None:
