@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
 
 from judge.errors import InputError
 from judge.textcheck import find_bad_text
@@ -42,6 +42,8 @@ def _read_line(raw: bytes, name: str, lineno: int) -> dict[str, Any] | InputErro
     except UnicodeDecodeError as exc:
         return InputError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at byte offset "
                           f"{exc.start}); re-encode the file as UTF-8", path=name, line=lineno)
+    if lineno == 1:
+        line = line.removeprefix("\ufeff")  # a byte-order mark some editors write
     if not line.strip():
         return None
     try:
@@ -87,7 +89,7 @@ class JsonlAppender:
         if self._fh is not sys.stdout:
             self._fh.close()
 
-    def __enter__(self) -> JsonlAppender:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -107,17 +109,17 @@ def _trim_partial_line(path: Path) -> None:
 
 
 def read_complete_rows(path: str | Path) -> list[dict[str, Any]]:
-    """All complete JSON rows of a file written by :class:`JsonlAppender` (partial tail skipped)."""
+    """All complete JSON rows of a file written by :class:`JsonlAppender`: a partial tail, and a
+    line that is not UTF-8 JSON of an object, are skipped. Lines end at ``\\n`` only (a U+2028
+    inside a text written unescaped is part of its row)."""
     p = Path(path)
     if not p.is_file():
         return []
     rows = []
-    for line in p.read_text(encoding="utf-8").splitlines(keepends=True):
-        if not line.endswith("\n"):
-            break
+    for raw in p.read_bytes().split(b"\n")[:-1]:  # the last piece has no newline: partial
         try:
-            value = json.loads(line)
-        except json.JSONDecodeError:
+            value = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             continue
         if isinstance(value, dict):
             rows.append(value)

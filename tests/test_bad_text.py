@@ -43,6 +43,11 @@ def test_reader_isolates_a_non_utf8_line_and_a_surrogate_line(tmp_path: Path) ->
     assert "character 4 is a lone surrogate (U+D800)" in str(lone)
 
 
+def test_a_byte_order_mark_and_crlf_line_ends_are_read(tmp_path: Path) -> None:
+    path = _file(tmp_path, [b"\xef\xbb\xbf" + _row(0) + b"\r", _row(1) + b"\r"])
+    assert [row for _, row in read_jsonl(path)] == [json.loads(_row(0)), json.loads(_row(1))]
+
+
 def test_surrogate_in_a_key_is_found() -> None:
     bad = find_bad_text({"meta": {"\udc80x": 1}})
     assert bad is not None and "meta key" in bad.field and bad.index == 0
@@ -83,3 +88,16 @@ def test_rank_and_label_judge_the_good_rows_around_bad_text(
     assert f"{src}:3: field 'prompt': character 0 is a lone surrogate" in said
     judged = {r["id"]: r for r in rows if r.get("status") == "ok"}
     assert set(judged) == {0, 3}
+
+
+def test_complete_rows_survive_bad_bytes_and_line_separators(tmp_path: Path) -> None:
+    from judge.jsonl import JsonlAppender, read_complete_rows
+
+    path = tmp_path / "out.jsonl"
+    with JsonlAppender(path, fsync=False) as out:
+        out.write({"id": 0, "text": "first\u2028second\u2029third\x85"})
+    with open(path, "ab") as fh:
+        fh.write(b'{"id": "latin", "text": "caf\xe9"}\n{"id": 2}\n{"id": 3, "cut')
+    rows = read_complete_rows(path)
+    assert [r["id"] for r in rows] == [0, 2]
+    assert rows[0]["text"] == "first\u2028second\u2029third\x85"
