@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from judge.errors import InputError
+from judge.textcheck import find_bad_text
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -20,29 +21,21 @@ def read_jsonl(path: str | Path | None) -> Iterator[tuple[int, dict[str, Any] | 
     """Yield ``(line_number, row)`` for each non-blank line; a bad line yields an InputError.
 
     ``path`` of None or ``"-"`` reads standard input. Errors are yielded, not raised, so a caller
-    can report a bad row and go on with the rest of the file.
+    can report a bad row and go on with the rest of the file. Each line is decoded on its own: a
+    line that is not UTF-8, not a JSON object, or holds a lone surrogate (``"\\ud800"``, which
+    JSON accepts but no encoder does) is that line's error, naming the byte or field.
     """
     name = "<stdin>" if path in (None, "-") else str(path)
     if name != "<stdin>" and not Path(name).is_file():
         raise InputError("file does not exist", path=name)
-    stream: IO[str] = sys.stdin if name == "<stdin>" else open(name, encoding="utf-8")  # noqa: SIM115
+    stream: IO[bytes] = sys.stdin.buffer if name == "<stdin>" else open(name, "rb")  # noqa: SIM115
     try:
-        for lineno, line in enumerate(stream, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield lineno, InputError(f"not valid JSON ({exc.msg} at column {exc.colno})",
-                                         path=name, line=lineno)
-                continue
-            if not isinstance(row, dict):
-                yield lineno, InputError(f"expected a JSON object, got {type(row).__name__}",
-                                         path=name, line=lineno)
-                continue
-            yield lineno, row
+        for lineno, raw in enumerate(stream, 1):
+            row = _read_line(raw, name, lineno)
+            if row is not None:
+                yield lineno, row
     finally:
-        if stream is not sys.stdin:
+        if stream is not sys.stdin.buffer:
             stream.close()
 
 
@@ -57,6 +50,33 @@ def dumps_line(row: dict[str, Any]) -> str:
     '{"t": "a\\u2028b"}\n'
     """
     return json.dumps(row, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"
+
+
+def _read_line(raw: bytes, name: str, lineno: int) -> dict[str, Any] | InputError | None:
+    """One line's row, the InputError saying what is wrong with it, or None when blank."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return InputError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at byte offset "
+                          f"{exc.start}); re-encode the file as UTF-8", path=name, line=lineno)
+    if lineno == 1:
+        line = line.removeprefix("\ufeff")  # a byte-order mark some editors write
+    if not line.strip():
+        return None
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return InputError(f"not valid JSON ({exc.msg} at column {exc.colno})",
+                          path=name, line=lineno)
+    except RecursionError:
+        return InputError("JSON nested too deeply to read", path=name, line=lineno)
+    if not isinstance(row, dict):
+        return InputError(f"expected a JSON object, got {type(row).__name__}",
+                          path=name, line=lineno)
+    bad = find_bad_text(row)
+    if bad is not None:
+        return InputError(bad.problem(), path=name, line=lineno, field=bad.field)
+    return row
 
 
 class JsonlAppender:
@@ -141,7 +161,7 @@ class JsonlWriter:
         else:
             tmp.unlink(missing_ok=True)
 
-    def __enter__(self) -> JsonlWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
@@ -167,15 +187,17 @@ def _trim_partial_line(path: Path) -> None:
 
 
 def read_complete_rows(path: str | Path) -> list[dict[str, Any]]:
-    """All complete JSON rows of a file written by :class:`JsonlAppender` (partial tail skipped)."""
+    """All complete JSON rows of a file written by :class:`JsonlAppender`: a partial tail, and a
+    line that is not UTF-8 JSON of an object, are skipped. Lines end at ``\\n`` only (a U+2028
+    inside a text written unescaped is part of its row)."""
     p = Path(path)
     if not p.is_file():
         return []
     rows = []
-    for line in p.read_text(encoding="utf-8").split("\n")[:-1]:  # the last piece is partial
+    for raw in p.read_bytes().split(b"\n")[:-1]:  # the last piece has no newline: partial
         try:
-            value = json.loads(line)
-        except json.JSONDecodeError:
+            value = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             continue
         if isinstance(value, dict):
             rows.append(value)

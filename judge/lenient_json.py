@@ -30,11 +30,16 @@ class JSONFail(Exception):
 
     Attributes:
         at_end: the text ran out before the value closed (a truncated value, not a malformed one).
+        too_deep_at: where nesting passed the limit (None for other failures); no object that
+            starts before it and encloses it can be read, so a caller scanning for objects may
+            resume there, which keeps a scan of deeply nested text linear.
     """
 
-    def __init__(self, message: str, *, at_end: bool = False) -> None:
+    def __init__(self, message: str, *, at_end: bool = False,
+                 too_deep_at: int | None = None) -> None:
         super().__init__(message)
         self.at_end = at_end
+        self.too_deep_at = too_deep_at
 
 
 @dataclass
@@ -143,7 +148,7 @@ def _value(st: _State) -> Any:
 def _enter(st: _State) -> None:
     st.depth += 1
     if st.depth > _MAX_DEPTH:
-        raise JSONFail("nested too deeply")
+        raise JSONFail("nested too deeply", too_deep_at=st.pos)
 
 
 def _object(st: _State) -> Obj:

@@ -26,6 +26,7 @@ Rules, in order:
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass, field
@@ -42,6 +43,11 @@ _FENCE = re.compile(r"^\s*```[a-zA-Z]*\s*$|^\s*```\s*$")
 _VERDICT_KEY = re.compile(r"['\"]?(scores?|best[\s_-]*to[\s_-]*wors[te]?|better|winner)\b",
                           re.IGNORECASE)
 _PARTIAL_KEY = re.compile(r"['\"]?[A-Za-z_-]*")
+_QUOTE = re.compile(r'(?<!\\)["\u201c\u201d]')
+# A '{' that cannot start an object (what follows is neither a key nor '}'): skipped without a
+# parse attempt. It only rejects what the parser would reject, and never a cut-off start.
+_NOT_AN_OBJECT = re.compile(r"""\{\s*(?:[^\s}"'A-Za-z_]|"(?:[^"\\]|\\.)*"\s*[^\s:]"""
+                            r"""|'(?:[^'\\]|\\.)*'\s*[^\s:])""", re.DOTALL)
 
 # normalised key -> canonical key
 _KEYS = {
@@ -83,7 +89,7 @@ def split_thinking(text: str) -> tuple[str | None, int, str | None]:
     >>> split_thinking("<think>hmm</think>{}")
     ('hmm', 18, None)
     """
-    closes = [m for m in _CLOSE_THINK.finditer(text) if not _inside_quotes(text, m.start())]
+    closes = _unquoted_closes(text)
     opening = _OPEN_THINK.search(text)
     if not closes:
         if opening:
@@ -96,13 +102,36 @@ def split_thinking(text: str) -> tuple[str | None, int, str | None]:
     return reasoning or None, last.end(), None
 
 
-def _inside_quotes(text: str, pos: int) -> bool:
-    """Whether ``pos`` sits inside a double-quoted span on its line (a quoted ``</think>``,
-    e.g. the judge citing a response that tries to close the thinking block)."""
-    line_start = text.rfind("\n", 0, pos) + 1
-    segment = _OPEN_THINK.split(text[line_start:pos])[-1]
-    quotes = len(re.findall(r'(?<!\\)["\u201c\u201d]', segment))
-    return quotes % 2 == 1
+def _unquoted_closes(text: str) -> list[re.Match[str]]:
+    """Closing tags that are not inside a double-quoted span on their line (a quoted
+    ``</think>``: the judge citing a response that tries to close the thinking block).
+
+    A tag is quoted when an odd number of quotes precede it on its line (counted from the line
+    start or the last opening tag on it) *and* an odd number follow it on the line: the quote
+    opened before it closes after it. A lone inch mark (``5' 11" tall</think>{...}``) has no
+    partner after the tag, so that tag counts. One pass with sorted positions: linear time.
+    """
+    closes = list(_CLOSE_THINK.finditer(text))
+    if not closes:
+        return closes
+    quotes = [m.start() for m in _QUOTE.finditer(text)]
+    newlines = [m.start() for m in re.finditer("\n", text)]
+    opens = [m.end() for m in _OPEN_THINK.finditer(text)]
+
+    def count(lo: int, hi: int) -> int:
+        return bisect.bisect_left(quotes, hi) - bisect.bisect_left(quotes, lo)
+
+    kept = []
+    for m in closes:
+        n = bisect.bisect_left(newlines, m.start())
+        line_start = newlines[n - 1] + 1 if n else 0
+        line_end = newlines[n] if n < len(newlines) else len(text)
+        k = bisect.bisect_right(opens, m.start()) - 1
+        begin = max(line_start, opens[k]) if k >= 0 else line_start
+        if count(begin, m.start()) % 2 == 1 and count(m.end(), line_end) % 2 == 1:
+            continue
+        kept.append(m)
+    return kept
 
 
 def _candidates(text: str, start: int) -> tuple[list[tuple[Obj, set[str]]], list[int]]:
@@ -113,12 +142,14 @@ def _candidates(text: str, start: int) -> tuple[list[tuple[Obj, set[str]]], list
     last_end = start
     i = text.find("{", start)
     while i != -1:
-        if i >= last_end:
+        if i >= last_end and not _NOT_AN_OBJECT.match(text, i):
             try:
                 obj, repairs = parse_object_at(text, i)
             except JSONFail as exc:
                 if exc.at_end:
                     cut_off.append(i)
+                elif exc.too_deep_at is not None:  # the objects inside are too deep as well
+                    last_end = exc.too_deep_at
             else:
                 found.append((obj, repairs))
                 last_end = obj.end

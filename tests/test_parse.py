@@ -135,6 +135,11 @@ CASES: list[Any] = [
                       {"model-1": 4, "model-2": 1}, ["model-1", "model-2"],
                       reasoning="It's clear model-2's code doesn't compile."),
                  id="apostrophes-in-double-quoted-reasoning"),
+    pytest.param(Case("<think>It's 5' 11\" tall, so model-2 is right</think>" + _V2, M2, "ok",
+                      _PASS, _PASS_R, reasoning="11\" tall"),
+                 id="odd-quote-count-on-the-close-think-line"),
+    pytest.param(Case('<think>\nmodel-1 says the pipe is 3/4" wide; wrong.</think>\n' + _V2, M2,
+                      "ok", _PASS, _PASS_R), id="inch-mark-before-close-think"),
     pytest.param(Case("<think>\nFirst impression: model-1 is better. Draft verdict:\n"
                       '{"scores": {"model-1": 5, "model-2": 1}, "best-to-worst": ["model-1", '
                       '"model-2"]}\nWait — model-1 has an off-by-one error. Reverse it.\n'

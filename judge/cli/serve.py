@@ -25,6 +25,14 @@ def register(sub: Any) -> None:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--token", default=None,
                    help="require 'Authorization: Bearer TOKEN' (default: $JUDGE_SERVE_TOKEN)")
+    p.add_argument("--allow-insecure-remote", action="store_true",
+                   help="serve a non-loopback --host without a token (refused otherwise)")
+    p.add_argument("--request-timeout", type=float, default=120.0, metavar="S",
+                   help="answer 504 when scoring one request takes longer (default 120 s)")
+    p.add_argument("--header-timeout", type=float, default=10.0, metavar="S",
+                   help="close connections whose request headers take longer (default 10 s)")
+    p.add_argument("--body-timeout", type=float, default=30.0, metavar="S",
+                   help="answer 408 when a request body takes longer to arrive (default 30 s)")
     p.add_argument("--max-body-bytes", type=int, default=1 << 20,
                    help="reject larger bodies with 413 (default 1 MiB)")
     p.add_argument("--max-items", type=int, default=256,
@@ -47,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         import uvicorn
 
         from judge.serve.app import ServeSettings, create_app
+        from judge.serve.runner import check_bind, server_config
         from judge.serve.scorers import scorer_for
     except ImportError as exc:
         raise missing_dependency("judge serve", exc.name or "fastapi", "serve") from exc
@@ -55,11 +64,13 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("give either --head DIR or --backend SPEC, not both")
         args.backend = f"head:{args.head}"
     token = args.token or os.environ.get("JUDGE_SERVE_TOKEN") or None
+    check_bind(args.host, token, args.allow_insecure_remote)
     settings = ServeSettings(
         principle=args.principle, token=token, max_body_bytes=args.max_body_bytes,
         max_items=args.max_items, batch_window_ms=args.batch_window_ms,
         max_batch_items=args.max_batch_items, labels_are_principles=args.labels_are_principles,
-        unparsed_reward=args.unparsed_reward)
+        unparsed_reward=args.unparsed_reward, request_timeout_s=args.request_timeout,
+        body_timeout_s=args.body_timeout)
     judge = build_judge(args)
     scorer = scorer_for(judge)
     app = create_app(scorer, settings)
@@ -69,8 +80,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"serving {scorer.name} on http://{args.host}:{args.port} "
           "(GET /health, POST /score, POST /openrlhf, POST /get_reward)", file=sys.stderr)
     try:
-        uvicorn.run(app, host=args.host, port=args.port,
-                    log_level="info" if args.verbose else "warning")
+        uvicorn.Server(server_config(app, host=args.host, port=args.port,
+                                     header_timeout_s=args.header_timeout,
+                                     log_level="info" if args.verbose else "warning")).run()
     finally:
         scorer.close()
     return 0

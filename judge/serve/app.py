@@ -15,8 +15,15 @@ whose verdict could not be parsed gets ``unparsed_reward`` and ``judge_failed`` 
 
 Concurrent requests are micro-batched into one scoring call (:mod:`judge.serve.batcher`).
 Bad input gets a 4xx whose ``error`` says what is wrong: 400 malformed JSON, 401 missing or
-wrong bearer token, 413 body over the limit, 422 invalid fields / too many items / unknown
-principle. 503 means the backend failed.
+wrong bearer token, 408 a body that did not arrive in time, 413 body over the limit, 422 invalid
+fields / too many items / unknown principle / duplicate keys or ids / text that is not valid
+Unicode (a lone surrogate, with its field and position). 503 means the backend failed on this
+request, 504 that scoring it took longer than ``request_timeout_s``.
+
+One bad request never takes others down: text is checked before it is queued, the batcher
+(:mod:`judge.serve.batcher`) hands a scorer failure only to the request that caused it, a big
+request is scored in chunks interleaved with the others, and a request whose client went away
+or whose deadline passed is not scored further.
 """
 
 from __future__ import annotations
@@ -39,9 +46,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from judge._version import __version__
 from judge.errors import ArtifactError, BackendError, InputError, JudgeError, PrincipleError
 from judge.principles import Principle, resolve_principle
+from judge.serve._schema import ERROR_RESPONSES, ScoreRequest, no_duplicate_keys
 from judge.serve.batcher import MicroBatcher
 from judge.serve.openrlhf import OpenRLHFRequest, format_response, parse_request
-from judge.serve.scorers import Item, ItemResult, Scorer
+from judge.serve.scorers import Item, ItemResult, Scorer, merge_results, split_item
+from judge.textcheck import find_bad_text
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -70,16 +79,13 @@ class ServeSettings(BaseModel):
     unparsed_reward: float = 0.0
     """OpenRLHF: reward sent when a generative judge's verdict could not be parsed (a number:
     OpenRLHF cannot train on null); such samples are logged as ``judge_failed``."""
-
-
-class ScoreRequest(BaseModel):
-    """``POST /score`` body."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    principle: str | None = Field(None, min_length=1, max_length=50_000)
-    prompt: str
-    responses: list[str] = Field(min_length=1)
+    request_timeout_s: float = Field(120.0, gt=0)
+    """Compute deadline per request, queueing included: past it the answer is 504 and the
+    request's remaining work is dropped."""
+    chunk_responses: int = Field(16, ge=1)
+    """Fair scheduling: responses taken from one request per round-robin turn of the batcher."""
+    body_timeout_s: float = Field(30.0, gt=0)
+    """Longest time to receive a whole request body (slow senders get 408)."""
 
 
 class _BadRequest(Exception):
@@ -93,9 +99,15 @@ async def _validated(request: Request, model: type[M]) -> M:
     validate it; failures become 400 / 422 with a readable message."""
     raw = await request.body()
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(raw, object_pairs_hook=no_duplicate_keys)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise _BadRequest(400, f"the body is not valid JSON ({exc})", []) from None
+    except ValueError as exc:  # a duplicate key
+        raise _BadRequest(422, str(exc), []) from None
+    bad = find_bad_text(data)
+    if bad is not None:
+        raise _BadRequest(422, bad.message(), [{"loc": ["body", bad.field], "msg": bad.problem(),
+                                                "type": "lone_surrogate"}])
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -108,6 +120,10 @@ def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
     """OpenAPI request-body entry for an endpoint that parses its own body."""
     return {"requestBody": {"required": True, "content": {
         "application/json": {"schema": model.model_json_schema()}}}}
+
+
+class _ClientGone(Exception):
+    """The client disconnected before its answer was ready."""
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -142,8 +158,9 @@ class _Guard:
                    for k, v in scope.get("headers", [])}
         token = self.settings.token
         if token and scope.get("path") != "/health":
-            given = headers.get("authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            scheme, _, given = headers.get("authorization", "").strip().partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                    given.strip().encode(), token.encode()):
                 await _send(send, 401, {"error": "missing or wrong bearer token (send "
                                                  "'Authorization: Bearer <token>')"},
                             [(b"www-authenticate", b"Bearer")])
@@ -157,8 +174,16 @@ class _Guard:
             return
         body = bytearray()
         more = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.body_timeout_s
         while more:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                await _send(send, 408, {"error": "the request body did not arrive within "
+                                                 f"{self.settings.body_timeout_s:g} s; send it "
+                                                 "at once"}, [(b"connection", b"close")])
+                return
             if message["type"] == "http.disconnect":
                 return
             body += message.get("body", b"")
@@ -201,7 +226,9 @@ def create_app(scorer: Scorer, settings: ServeSettings | None = None) -> FastAPI
     settings = settings or ServeSettings()
     batcher: MicroBatcher[Item, ItemResult] = MicroBatcher(
         scorer.score_items, max_items=settings.max_batch_items,
-        window_s=settings.batch_window_ms / 1000)
+        window_s=settings.batch_window_ms / 1000, quantum=settings.chunk_responses,
+        cost=lambda item: len(item.responses))
+    splittable = bool(getattr(scorer, "independent_responses", False))
 
     @lru_cache(maxsize=1024)
     def principle(value: str) -> Principle:
@@ -231,6 +258,7 @@ def create_app(scorer: Scorer, settings: ServeSettings | None = None) -> FastAPI
     app = FastAPI(title="judge reward server", version=__version__, lifespan=lifespan)
     app.state.batcher = batcher
     app.state.scorer = scorer
+    app.state.settings = settings
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -240,6 +268,10 @@ def create_app(scorer: Scorer, settings: ServeSettings | None = None) -> FastAPI
     @app.exception_handler(_BadRequest)
     async def _bad(_: Request, exc: _BadRequest) -> JSONResponse:
         return _error(exc.status, exc.message, detail=exc.detail)
+
+    @app.exception_handler(_ClientGone)
+    async def _gone(_: Request, exc: _ClientGone) -> JSONResponse:
+        return _error(499, "the client closed the connection")  # nobody reads it
 
     @app.exception_handler(JudgeError)
     async def _judge_error(_: Request, exc: JudgeError) -> JSONResponse:
@@ -253,16 +285,45 @@ def create_app(scorer: Scorer, settings: ServeSettings | None = None) -> FastAPI
             raise InputError(f"{n} items; the limit is {settings.max_items} per request "
                              "(--max-items)", field=what)
 
+    async def scored(request: Request, items: list[Item]) -> list[ItemResult]:
+        """Run items through the batcher under the request's deadline, stopping early when the
+        client has gone; a scorer failure on this request alone becomes a BackendError (503)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + settings.request_timeout_s
+        task = asyncio.ensure_future(batcher.submit(items))
+        try:
+            while True:
+                remaining = deadline - loop.time()
+                done, _ = await asyncio.wait({task}, timeout=max(0.0, min(0.25, remaining)))
+                if done:
+                    break
+                if await request.is_disconnected():
+                    raise _ClientGone()
+                if loop.time() >= deadline:
+                    raise _BadRequest(504, "scoring this request took longer than the limit of "
+                                      f"{settings.request_timeout_s:g} s (--request-timeout); "
+                                      "send fewer or shorter responses, or raise the limit", [])
+        finally:
+            task.cancel()
+        try:
+            return task.result()
+        except JudgeError:
+            raise
+        except Exception as exc:  # isolated to this request by the batcher
+            log.exception("scoring one request failed")
+            raise BackendError(f"{type(exc).__name__}: {exc}") from None
+
     @app.get("/health")
     async def health() -> dict[str, Any]:
         return {"status": "ok", "backend": scorer.name, "model": scorer.model,
                 "principle": default.id if default else None, "version": __version__,
                 **batcher.stats.as_dict()}
 
-    @app.post("/score", openapi_extra=_body_schema(ScoreRequest))
+    @app.post("/score", openapi_extra=_body_schema(ScoreRequest), responses=ERROR_RESPONSES)
     async def score(request: Request) -> dict[str, Any]:
         body = await _validated(request, ScoreRequest)
         check_count(len(body.responses), "responses")
+        texts = body.texts()
         if body.principle:
             p = principle(body.principle)
         elif default is not None:
@@ -270,14 +331,16 @@ def create_app(scorer: Scorer, settings: ServeSettings | None = None) -> FastAPI
         else:
             raise InputError("no principle: send \"principle\" or start the server with "
                              "--principle", field="principle")
-        item = Item(prompt=body.prompt, responses=body.responses, principle=p)
-        result = (await batcher.submit([item]))[0]
+        item = Item(prompt=body.prompt, responses=texts, principle=p)
+        parts = split_item(item, settings.chunk_responses) if splittable else [item]
+        result = merge_results(await scored(request, parts))
         valid = [(s, n) for n, s in enumerate(result.scores) if s is not None]
         ranking = [n for _, n in sorted(valid, key=lambda t: (-t[0], t[1]))]
         return {"scores": result.scores, "ranking": ranking, "uncertainty": result.uncertainty,
                 "status": result.status, "problems": result.problems,
                 "principle": {"id": p.id, "hash": p.hash}, "backend": scorer.name,
-                "scale": list(scorer.scale) if scorer.scale else None}
+                "scale": list(scorer.scale) if scorer.scale else None,
+                **({"ids": body.ids()} if body.ids() else {})}
 
     async def openrlhf(request: Request) -> dict[str, Any]:
         body = await _validated(request, OpenRLHFRequest)
@@ -296,7 +359,7 @@ def create_app(scorer: Scorer, settings: ServeSettings | None = None) -> FastAPI
             except PrincipleError as exc:
                 raise InputError(f"sample {n}: {exc}", field="principle") from None
             items.append(Item(prompt=sample.prompt, responses=[sample.response], principle=p))
-        results = await batcher.submit(items)
+        results = await scored(request, items)
         failed = [r.scores[0] is None for r in results]
         rewards = [settings.unparsed_reward if r.scores[0] is None else r.scores[0]
                    for r in results]
@@ -306,8 +369,9 @@ def create_app(scorer: Scorer, settings: ServeSettings | None = None) -> FastAPI
         return format_response(samples, rewards, failed=failed,
                                scales=[scorer.scale] * len(samples), extra_logs=logs)
 
-    app.post("/openrlhf", openapi_extra=_body_schema(OpenRLHFRequest))(openrlhf)
-    app.post("/get_reward", openapi_extra=_body_schema(OpenRLHFRequest))(openrlhf)
+    for path in ("/openrlhf", "/get_reward"):
+        app.post(path, openapi_extra=_body_schema(OpenRLHFRequest),
+                 responses=ERROR_RESPONSES)(openrlhf)
     app.add_middleware(_Guard, settings=settings)
     return app
 

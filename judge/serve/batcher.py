@@ -1,10 +1,16 @@
 """Micro-batching: gather concurrent requests for a few milliseconds into one scoring call.
 
-Each request submits a list of items and awaits its own results. A single worker task takes
-the first waiting request, keeps collecting requests until ``window_s`` has passed or
-``max_items`` items are gathered, then runs the scoring function once on all of them in a
-dedicated thread (so the event loop keeps accepting requests meanwhile, and calls into the
-model never overlap). Requests that arrive while a batch is being scored form the next batch.
+Each request submits a list of items and awaits its own results. A single worker task waits for
+the first request, keeps collecting requests until ``window_s`` has passed, then fills one call
+of the scoring function round-robin across the waiting requests: at most ``quantum`` cost units
+from each request per turn, at most ``max_items`` units in all. A big request thus goes through
+in several calls, and a small one that arrives meanwhile joins the next call instead of waiting
+for the big one to finish. Scoring runs in a dedicated thread (the event loop keeps accepting
+requests; calls into the model never overlap).
+
+Failures stay with their request: when a call fails, each request in it is scored again on its
+own, so only the request whose items make the scorer fail gets the exception. A request whose
+caller has gone (its future cancelled: a deadline, a disconnect) is dropped before its next chunk.
 """
 
 from __future__ import annotations
@@ -23,6 +29,13 @@ R = TypeVar("R")
 class _Request(Generic[T, R]):
     items: list[T]
     future: asyncio.Future[list[R]] = field(repr=False)
+    results: list[R] = field(default_factory=list)
+    next: int = 0
+    """Index of the first item not yet handed to the scorer."""
+
+    @property
+    def waiting(self) -> bool:
+        return self.next < len(self.items) and not self.future.done()
 
 
 @dataclass
@@ -33,12 +46,17 @@ class BatchStats:
     requests: int = 0
     items: int = 0
     largest: int = 0
+    failed_requests: int = 0
+    dropped_requests: int = 0
+    """Requests abandoned by their caller (deadline or disconnect) before they were done."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready counters with the mean batch size."""
         mean = self.items / self.batches if self.batches else 0.0
         return {"batches": self.batches, "requests": self.requests, "items": self.items,
-                "largest_batch": self.largest, "mean_batch_items": round(mean, 2)}
+                "largest_batch": self.largest, "mean_batch_items": round(mean, 2),
+                "failed_requests": self.failed_requests,
+                "dropped_requests": self.dropped_requests}
 
 
 class MicroBatcher(Generic[T, R]):
@@ -46,8 +64,10 @@ class MicroBatcher(Generic[T, R]):
 
     Args:
         fn: scores a list of items, returning one result per item in order (runs in a thread).
-        max_items: most items per call of ``fn`` (a single larger request still runs alone).
+        max_items: most cost units per call of ``fn`` (one item costlier than that runs alone).
         window_s: how long to wait for more requests after the first one arrives.
+        quantum: most cost units taken from one request per round-robin turn.
+        cost: an item's cost (default 1; the server counts responses).
 
     Example:
         >>> async def demo():
@@ -61,12 +81,16 @@ class MicroBatcher(Generic[T, R]):
     """
 
     def __init__(self, fn: Callable[[list[T]], Sequence[R]], *, max_items: int = 512,
-                 window_s: float = 0.005) -> None:
+                 window_s: float = 0.005, quantum: int | None = None,
+                 cost: Callable[[T], int] | None = None) -> None:
         self.fn = fn
         self.max_items = max_items
         self.window_s = window_s
+        self.quantum = max(1, quantum or max_items)
+        self.cost = cost or (lambda _: 1)
         self.stats = BatchStats()
         self._queue: asyncio.Queue[_Request[T, R]] | None = None
+        self._active: list[_Request[T, R]] = []
         self._task: asyncio.Task[None] | None = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
 
@@ -87,66 +111,121 @@ class MicroBatcher(Generic[T, R]):
             except asyncio.CancelledError:
                 pass
             self._task = None
+        if self._queue is not None:
+            self._drain()
+        for req in self._active:
+            req.future.cancel()
+        self._active.clear()
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
 
     async def submit(self, items: Sequence[T]) -> list[R]:
-        """Queue items and wait for their results (in order)."""
+        """Queue items and wait for their results (in order).
+
+        Cancelling the caller (e.g. ``asyncio.wait_for`` running out) drops the items not yet
+        scored.
+        """
         if self._queue is None:
             raise RuntimeError("MicroBatcher.start() was not called")
         future: asyncio.Future[list[R]] = asyncio.get_running_loop().create_future()
         await self._queue.put(_Request(list(items), future))
         return await future
 
-    async def _collect(self) -> list[_Request[T, R]]:
+    def _drain(self) -> None:
         assert self._queue is not None
-        loop = asyncio.get_running_loop()
-        batch = [await self._queue.get()]
-        count = len(batch[0].items)
-        deadline = loop.time() + self.window_s
-        while count < self.max_items:
-            if not self._queue.empty():
-                nxt = self._queue.get_nowait()
-            else:
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    break
+        while not self._queue.empty():
+            self._active.append(self._queue.get_nowait())
+
+    async def _gather(self) -> None:
+        """Wait for work: the first request, then ``window_s`` for company."""
+        assert self._queue is not None
+        self._drain()
+        if not self._active:
+            self._active.append(await self._queue.get())
+            deadline = asyncio.get_running_loop().time() + self.window_s
+            while (remaining := deadline - asyncio.get_running_loop().time()) > 0:
                 try:
-                    nxt = await asyncio.wait_for(self._queue.get(), remaining)
-                except TimeoutError:  # an alias of TimeoutError from 3.11
+                    self._active.append(await asyncio.wait_for(self._queue.get(), remaining))
+                except TimeoutError:
                     break
-            batch.append(nxt)
-            count += len(nxt.items)
-        return batch
+            self._drain()
+
+    def _next_batch(self) -> list[tuple[_Request[T, R], int, int]]:
+        """Round-robin slices ``(request, start, stop)`` worth at most ``max_items`` units."""
+        for req in self._active:
+            if req.future.done() and req.next < len(req.items):
+                self.stats.dropped_requests += 1
+        self._active = [r for r in self._active if r.waiting or (not r.future.done()
+                                                                   and not r.items)]
+        taken: dict[int, list[Any]] = {}
+        budget = self.max_items
+        progress = True
+        while progress and budget > 0:
+            progress = False
+            for req in self._active:
+                got = taken.setdefault(id(req), [req, req.next, req.next])
+                share = 0
+                while got[2] < len(req.items) and share < self.quantum:
+                    c = max(1, self.cost(req.items[got[2]]))
+                    if c > budget and (budget < self.max_items or share):
+                        break
+                    got[2] += 1
+                    share += c
+                    budget -= c
+                    progress = True
+                if budget <= 0:
+                    break
+        return [(r, a, b) for r, a, b in taken.values() if b > a or not r.items]
+
+    async def _call(self, items: list[T]) -> Sequence[R]:
+        loop = asyncio.get_running_loop()
+        results = await loop.run_in_executor(self._executor, self.fn, items)
+        if len(results) != len(items):
+            raise RuntimeError(f"scorer returned {len(results)} results for {len(items)} items")
+        return results
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
-            batch = await self._collect()
-            live = [req for req in batch if not req.future.done()]
-            flat = [item for req in live for item in req.items]
-            if not flat:
-                for req in live:
-                    req.future.set_result([])
-                continue
+            await self._gather()
+            batch = self._next_batch()
+            flat = [item for req, a, b in batch for item in req.items[a:b]]
+            for req, _, b in batch:
+                req.next = b
             try:
-                results = await loop.run_in_executor(self._executor, self.fn, flat)
-                if len(results) != len(flat):
-                    raise RuntimeError(f"scorer returned {len(results)} results for "
-                                       f"{len(flat)} items")
-            except Exception as exc:  # noqa: BLE001 - handed to every waiting request
-                for req in live:
-                    if not req.future.done():
-                        req.future.set_exception(exc)
-                continue
-            self.stats.batches += 1
-            self.stats.requests += len(live)
-            self.stats.items += len(flat)
-            self.stats.largest = max(self.stats.largest, len(flat))
-            cursor = 0
-            for req in live:
-                part = list(results[cursor:cursor + len(req.items)])
-                cursor += len(req.items)
-                if not req.future.done():
-                    req.future.set_result(part)
+                results = await self._call(flat) if flat else []
+            except Exception as exc:  # noqa: BLE001 - find the request(s) it belongs to
+                await self._isolate(batch, exc)
+            else:
+                if flat:
+                    self._record(len(flat))
+                cursor = 0
+                for req, a, b in batch:
+                    req.results.extend(results[cursor:cursor + b - a])
+                    cursor += b - a
+            for req, _, _ in batch:
+                if req.next >= len(req.items) and not req.future.done():
+                    self.stats.requests += 1
+                    req.future.set_result(req.results)
+
+    async def _isolate(self, batch: list[tuple[_Request[T, R], int, int]],
+                       error: Exception) -> None:
+        """Score each request's slice alone; a slice that still fails fails its request."""
+        live = [(req, a, b) for req, a, b in batch if not req.future.done() and b > a]
+        for req, a, b in live:
+            try:
+                if len(live) == 1:
+                    raise error
+                part = await self._call(req.items[a:b])
+            except Exception as exc:  # noqa: BLE001 - handed to this request only
+                self.stats.failed_requests += 1
+                req.next = len(req.items)
+                req.future.set_exception(exc)
+            else:
+                self._record(b - a)
+                req.results.extend(part)
+
+    def _record(self, n: int) -> None:
+        self.stats.batches += 1
+        self.stats.items += n
+        self.stats.largest = max(self.stats.largest, n)

@@ -8,6 +8,7 @@ scores (with its status and problems), never an invented number.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -65,10 +66,33 @@ def _finite(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
+def split_item(item: Item, size: int) -> list[Item]:
+    """An item as several items of at most ``size`` responses (for scorers that score each
+    response on its own), so the batcher can interleave a big request with others."""
+    pairs = list(item.responses.items())
+    if len(pairs) <= size:
+        return [item]
+    return [item.model_copy(update={"responses": dict(pairs[n:n + size])})
+            for n in range(0, len(pairs), size)]
+
+
+def merge_results(parts: Sequence[ItemResult]) -> ItemResult:
+    """The one result of items made by :func:`split_item`, in order."""
+    if len(parts) == 1:
+        return parts[0]
+    scores = [s for r in parts for s in r.scores]
+    spread = [u for r in parts for u in r.uncertainty or []]
+    bad = next((r for r in parts if r.status != "ok"), None)
+    return ItemResult(scores, spread if all(r.uncertainty for r in parts) else None,
+                      bad.status if bad else "ok", [m for r in parts for m in r.problems])
+
+
 class BackendScorer:
     """A :class:`ScoringBackend` (e.g. a reward head): real-valued scores, no fixed scale."""
 
     scale: tuple[float, float] | None = None
+    independent_responses = True
+    """Each response is scored on its own, so a request may be split into chunks."""
 
     def __init__(self, backend: ScoringBackend) -> None:
         self.backend = backend

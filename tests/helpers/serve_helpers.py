@@ -56,3 +56,24 @@ def tiny_head(folder: Path) -> Path:
                          test_fraction=0.0)
     fit_head(items, HashEmbedder(32), config, name="tiny").save(folder)
     return folder
+
+
+class EncodingScorer(LengthScorer):
+    """Encodes every text as UTF-8 first, as a tokenizer does (a lone surrogate raises), and
+    fails on a response that is exactly ``"boom"``; scores each response on its own."""
+
+    independent_responses = True
+
+    def __init__(self, delay_s: float = 0.0) -> None:
+        super().__init__(delay_s)
+        self.seen: list[str] = []
+
+    def score_items(self, items: list[Item]) -> list[ItemResult]:
+        for principle, prompt, responses in items:
+            for text in (principle.text, prompt, *responses):
+                text.encode("utf-8")
+            if "boom" in responses:
+                raise RuntimeError("the model crashed on 'boom'")
+            with self.lock:
+                self.seen.extend(responses)
+        return super().score_items(items)

@@ -34,13 +34,14 @@ def client(scorer: LengthScorer) -> Iterator[Any]:
 
 
 class LiveServer:
-    """uvicorn on 127.0.0.1, port 0, in a background thread."""
+    """uvicorn on 127.0.0.1, port 0, in a background thread, configured as `judge serve` runs it."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, **config: Any) -> None:
         import uvicorn
 
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0,
-                                                    log_level="warning", lifespan="on"))
+        from judge.serve.runner import server_config
+
+        self.server = uvicorn.Server(server_config(app, host="127.0.0.1", port=0, **config))
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:

@@ -82,3 +82,98 @@ def test_wrong_result_count_is_an_error() -> None:
         await b.close()
 
     run(main())
+
+
+def test_a_poisoned_request_fails_alone_in_a_shared_batch() -> None:
+    calls: list[list[int]] = []
+
+    def fn(xs: list[int]) -> list[int]:
+        calls.append(list(xs))
+        if -1 in xs:
+            raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+        return [x * 10 for x in xs]
+
+    async def main() -> list[object]:
+        b = MicroBatcher(fn, window_s=0.05)
+        await b.start()
+        out = await asyncio.gather(*(b.submit([i, -1] if i == 3 else [i]) for i in range(8)),
+                                   return_exceptions=True)
+        assert b.stats.failed_requests == 1
+        await b.close()
+        return out
+
+    out = run(main())
+    assert isinstance(out[3], UnicodeEncodeError)
+    assert [o for n, o in enumerate(out) if n != 3] == [[i * 10] for i in range(8) if i != 3]
+    assert len(calls[0]) == 9  # they did share one call first
+
+
+def test_a_small_request_is_not_starved_by_a_big_one() -> None:
+    started = threading.Event()
+    calls: list[list[int]] = []
+
+    def fn(xs: list[int]) -> list[int]:
+        calls.append(list(xs))
+        started.set()
+        time.sleep(0.01)
+        return xs
+
+    async def main() -> list[str]:
+        b = MicroBatcher(fn, max_items=8, quantum=4, window_s=0.0)
+        await b.start()
+        finished: list[str] = []
+
+        async def send(name: str, items: list[int]) -> None:
+            await b.submit(items)
+            finished.append(name)
+
+        big = asyncio.create_task(send("big", list(range(1000, 1064))))
+        while not started.is_set():
+            await asyncio.sleep(0.001)
+        await send("small", [1])
+        await big
+        await b.close()
+        return finished
+
+    assert run(main()) == ["small", "big"]
+    assert max(len(c) for c in calls) <= 8
+    small_call = next(c for c in calls if 1 in c)
+    assert any(x >= 1000 for x in small_call)  # interleaved with the big one, not after it
+
+
+def test_a_cancelled_request_is_not_scored_further() -> None:
+    scored: list[int] = []
+    first = threading.Event()
+
+    def fn(xs: list[int]) -> list[int]:
+        scored.extend(xs)
+        first.set()
+        time.sleep(0.01)
+        return xs
+
+    async def main() -> None:
+        b = MicroBatcher(fn, max_items=4, window_s=0.0)
+        await b.start()
+        task = asyncio.create_task(b.submit(list(range(400))))
+        while not first.is_set():
+            await asyncio.sleep(0.001)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await b.submit([7]) == [7]
+        assert b.stats.dropped_requests == 1
+        await b.close()
+
+    run(main())
+    assert len(scored) < 400 and scored[-1] == 7
+
+
+def test_one_item_larger_than_the_budget_still_runs() -> None:
+    async def main() -> list[list[int]]:
+        b = MicroBatcher(lambda xs: xs, max_items=4, cost=lambda x: x, window_s=0.0)
+        await b.start()
+        out = await asyncio.gather(b.submit([9, 1]), b.submit([2, 2]))
+        await b.close()
+        return out
+
+    assert run(main()) == [[9, 1], [2, 2]]

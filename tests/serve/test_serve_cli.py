@@ -16,10 +16,12 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
     seen: dict[str, Any] = {}
 
-    def fake_run(app: Any, **kwargs: Any) -> None:
-        seen["app"], seen["kwargs"] = app, kwargs
+    def fake_run(server: Any, *args: Any, **kwargs: Any) -> None:
+        config = server.config
+        seen["app"], seen["config"] = config.app, config
+        seen["kwargs"] = {"host": config.host, "port": config.port}
 
-    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(uvicorn.Server, "run", fake_run)
     return seen
 
 
@@ -47,12 +49,28 @@ def test_serve_a_head_with_a_token_from_the_environment(
         assert r.status_code == 422 and "limit is 2" in r.json()["error"]
 
 
-def test_public_bind_without_token_warns(captured: dict[str, Any], tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_public_bind_without_token_is_refused_unless_allowed(
+        captured: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     replies = tmp_path / "r.jsonl"
     replies.write_text('"{\\"score\\": 3}"\n')
-    assert main(["serve", "--backend", f"scripted:{replies}", "--host", "0.0.0.0"]) == 0
+    backend = ["--backend", f"scripted:{replies}"]
+    assert main(["serve", *backend, "--host", "0.0.0.0"]) == 2
+    err = capsys.readouterr().err
+    assert "refusing to serve on 0.0.0.0 without a token" in err and "app" not in captured
+    assert main(["serve", *backend, "--host", "0.0.0.0", "--allow-insecure-remote"]) == 0
     assert "without a token" in capsys.readouterr().err
+    assert main(["serve", *backend, "--host", "0.0.0.0", "--token", "t"]) == 0
+
+
+def test_timeouts_reach_the_server(captured: dict[str, Any], tmp_path: Path) -> None:
+    replies = tmp_path / "r.jsonl"
+    replies.write_text('"{\\"score\\": 3}"\n')
+    assert main(["serve", "--backend", f"scripted:{replies}", "--request-timeout", "7",
+                 "--header-timeout", "3", "--body-timeout", "4"]) == 0
+    settings = captured["app"].state.settings
+    assert settings.request_timeout_s == 7 and settings.body_timeout_s == 4
+    assert captured["config"].http.header_timeout_s == 3
+    assert captured["config"].timeout_keep_alive > 5  # outlives httpx's 5 s client pool
 
 
 def test_head_and_backend_conflict(captured: dict[str, Any],

@@ -11,7 +11,9 @@ are retried with capped exponential backoff (:mod:`judge.backends.http.retry`); 
 fails, or gets a non-transient 4xx, becomes ``Generation(error=...)`` and the run goes on.
 
 Options (``-B KEY=VALUE``): ``api_key_env`` (OPENAI_API_KEY), ``max_concurrency`` (8),
-``timeout`` (120 s per request), ``connect_timeout`` (10 s), ``max_retries`` (4),
+``timeout`` (120 s: the total for one attempt, headers and body, not per read),
+``deadline`` (the total for one item, retries and waits included; default ``timeout`` times
+the number of attempts), ``connect_timeout`` (10 s), ``max_retries`` (4),
 ``backoff_base`` (0.5 s), ``backoff_max`` (8 s), ``retry_after_max`` (60 s), ``structured``
 (json_schema | json_object for llama.cpp, the default with launch=llama.cpp | structured_outputs
 for vLLM), ``thinking``
@@ -37,6 +39,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import Field, field_validator
 
+from judge.backends.http.deadline import deadline, deadline_transport
 from judge.backends.http.launcher import LocalServer, server_command
 from judge.backends.http.retry import RetryPolicy, is_transient_status, retry_after_seconds
 from judge.backends.http.wire import MalformedResponse, StructuredForm, chat_body, parse_completion
@@ -55,6 +58,7 @@ class OpenAIOptions(BackendOptions):
     api_key_env: str | None = None
     max_concurrency: int = Field(8, ge=1, le=1024)
     timeout: float = Field(120.0, gt=0)
+    deadline: float | None = Field(None, gt=0)
     connect_timeout: float = Field(10.0, gt=0)
     max_retries: int = Field(4, ge=0, le=20)
     backoff_base: float = Field(0.5, ge=0)
@@ -164,11 +168,13 @@ class OpenAIBackend:
         key = self._api_key(opts.api_key_env)
         if key:
             headers["authorization"] = f"Bearer {key}"
+        limits = httpx.Limits(max_connections=opts.max_concurrency,
+                              max_keepalive_connections=opts.max_concurrency)
+        trust_env = not _is_loopback(self.base_url)
         self.client = httpx.Client(
-            headers=headers, transport=transport, trust_env=not _is_loopback(self.base_url),
-            timeout=httpx.Timeout(opts.timeout, connect=opts.connect_timeout),
-            limits=httpx.Limits(max_connections=opts.max_concurrency,
-                                max_keepalive_connections=opts.max_concurrency))
+            headers=headers, trust_env=trust_env, limits=limits,
+            transport=transport or deadline_transport(limits=limits, trust_env=trust_env),
+            timeout=httpx.Timeout(opts.timeout, connect=opts.connect_timeout))
         self._pool = ThreadPoolExecutor(max_workers=opts.max_concurrency,
                                         thread_name_prefix="judge-http")
         self._sleep = time.sleep
@@ -198,12 +204,21 @@ class OpenAIBackend:
                          thinking=self._thinking, extra=self.options.extra_body)
         url = self.base_url + "/chat/completions"
         started = time.perf_counter()
+        opts = self.options
         attempts = self.policy.max_retries + 1
+        budget_end = time.monotonic() + (opts.deadline or opts.timeout * attempts)
         last = "no attempt was made"
         for attempt in range(attempts):
             retry_after = None
+            now = time.monotonic()
+            attempt_end = min(now + opts.timeout, budget_end)
             try:
-                response = self.client.post(url, json=body)
+                with deadline(attempt_end):
+                    response = self.client.post(url, json=body, timeout=httpx.Timeout(
+                        attempt_end - now, connect=min(opts.connect_timeout, attempt_end - now)))
+            except httpx.TimeoutException as exc:
+                last = (f"{type(exc).__name__}: no complete answer within "
+                        f"{attempt_end - now:.3g} s (timeout={opts.timeout:g} s per attempt)")
             except httpx.TransportError as exc:
                 last = f"{type(exc).__name__}: {exc or 'connection failed'}"
             else:
@@ -225,6 +240,12 @@ class OpenAIBackend:
                     retry_after = retry_after_seconds(response.headers)
             if attempt + 1 < attempts:
                 wait = self.policy.delay(attempt, retry_after)
+                if time.monotonic() + wait >= budget_end:
+                    total = opts.deadline or opts.timeout * attempts
+                    return Generation(
+                        error=f"gave up after {attempt + 1} attempt(s): the item's deadline of "
+                              f"{total:g} s (-B deadline) leaves no time to retry; last error: "
+                              f"{last}", latency_s=time.perf_counter() - started)
                 log.info("retrying in %.2f s after %s", wait, last)
                 self._sleep(wait)
         return Generation(error=f"gave up after {attempts} attempt(s); last error: {last}",
