@@ -7,6 +7,7 @@ import sys
 from collections import Counter
 from typing import Any
 
+from judge.cli.argtypes import NON_NEGATIVE, POSITIVE, float_at_least
 from judge.core import Judge
 from judge.errors import ConfigError
 from judge.types import Judgment, Sampling
@@ -25,7 +26,7 @@ def add_judge_args(parser: argparse.ArgumentParser, *, principle_required: bool 
     g.add_argument("--principle", required=principle_required, metavar="P",
                    help="library id or a free-text sentence (default for rows without one)")
     g.add_argument("--seed", type=int, default=0, help="run seed for orders and sampling")
-    g.add_argument("--permutations", type=int, default=1, metavar="K",
+    g.add_argument("--permutations", type=POSITIVE, default=1, metavar="K",
                    help="judge each item under K orders and aggregate (default 1)")
     g.add_argument("--no-shuffle", action="store_true",
                    help="show responses in the given order instead of a seeded shuffle")
@@ -33,9 +34,11 @@ def add_judge_args(parser: argparse.ArgumentParser, *, principle_required: bool 
                    help="constrain verdicts to the template's JSON schema")
     g.add_argument("--template", help="template name overriding the default for the mode")
     g.add_argument("--templates-dir", help="folder of templates overriding the shipped ones")
-    g.add_argument("--temperature", type=float, default=0.0)
-    g.add_argument("--max-tokens", type=int, default=1024)
-    g.add_argument("--top-logprobs", type=int, default=0,
+    g.add_argument("--temperature", type=float_at_least(0.0), default=0.0,
+                   help="sampling temperature of a generative judge (default 0: greedy)")
+    g.add_argument("--max-tokens", type=POSITIVE, default=1024,
+                   help="most tokens a generative judge may write per verdict (default 1024)")
+    g.add_argument("--top-logprobs", type=NON_NEGATIVE, default=0,
                    help="ask for N alternatives per token to compute logprob-weighted scores")
 
 

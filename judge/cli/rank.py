@@ -7,7 +7,10 @@ import sys
 from collections import Counter
 from typing import Any
 
+from judge.cli.argtypes import POSITIVE
 from judge.cli.common import add_judge_args, build_judge, judgment_fields, print_summary
+from judge.cli.outputs import check_writable
+from judge.cli.progress import count_lines, progress
 from judge.core import Judge
 from judge.errors import InputError, PrincipleError
 from judge.items import RankItem, coerce_item
@@ -23,7 +26,7 @@ def register(sub: Any) -> None:
                                    "provenance.")
     p.add_argument("--input", "-i", default="-", help="input JSONL (default: stdin)")
     p.add_argument("--output", "-o", default="-", help="output JSONL (default: stdout)")
-    p.add_argument("--batch-size", type=int, default=64,
+    p.add_argument("--batch-size", type=POSITIVE, default=64,
                    help="rows sent to the backend at once (default 64)")
     add_judge_args(p)
     p.set_defaults(func=run)
@@ -31,7 +34,9 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Rank every valid row; report bad rows by line and keep going."""
+    check_writable(args.output, "--output")
     judge = build_judge(args)
+    bar = progress(count_lines(args.input), unit="row", desc="rank", quiet=args.quiet)
     counts: Counter[str] = Counter()
     bad = total = 0
     batch: list[tuple[dict[str, Any], RankItem]] = []
@@ -41,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
             for (row, _), j in zip(batch, judgments, strict=True):
                 counts[j.status] += 1
                 out.write({**row, **judgment_fields(j)})
+            bar.update(len(batch))
             batch.clear()
 
         for lineno, row in read_jsonl(args.input):
@@ -53,12 +59,14 @@ def run(args: argparse.Namespace) -> int:
             except InputError as exc:
                 bad += 1
                 print(f"error: {exc}", file=sys.stderr)
+                bar.update(1)
                 continue
             batch.append((row, item))
             if len(batch) >= args.batch_size:
                 flush()
         if batch:
             flush()
+    bar.close()
     judge.close()
     print_summary(counts, bad, total)
     return 3 if bad or counts["unparsed"] or counts["backend_error"] else 0
