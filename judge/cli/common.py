@@ -48,7 +48,8 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise ConfigError(f"backend option '{pair}' must look like KEY=VALUE")
+            raise ConfigError(f"-B {pair}: a backend option must look like KEY=VALUE "
+                              "(e.g. -B batch_size=8)")
         out[key.replace("-", "_")] = _decode(value)
     return out
 

@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         retry_failed=args.retry_failed, prefix=args.prefix, split=args.split,
         output_format=args.output_format, journal=args.journal, pairs=args.pairs,
         pair_mode=args.pairs_mode, min_margin=args.min_margin)
-    _check_outputs(args)
+    _check_paths(args)
     judge = build_judge(args)
     bar: Any = None
 
@@ -100,10 +100,16 @@ def run(args: argparse.Namespace) -> int:
     return 3 if summary.failed else 0
 
 
-def _check_outputs(args: argparse.Namespace) -> None:
-    """Fail before any work when the output, journal or pairs file cannot be written."""
+def _check_paths(args: argparse.Namespace) -> None:
+    """Fail before any work on an empty JSONL input, or an output, journal or pairs file that
+    cannot be written."""
+    from judge.cli.progress import count_lines
+    from judge.errors import InputError
     from judge.label.io import output_format
     from judge.label.journal import default_journal_path
+
+    if args.input.endswith((".jsonl", ".json")) and count_lines(args.input) == 0:
+        raise InputError("the file has no rows; nothing to label", path=args.input)
 
     fmt = output_format(args.output, args.output_format)
     check_writable(args.output, "--output", directory=fmt == "dataset")

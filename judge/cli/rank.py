@@ -35,8 +35,11 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Rank every valid row; report bad rows by line and keep going."""
     check_writable(args.output, "--output")
+    rows = count_lines(args.input)
+    if rows == 0:
+        raise InputError("the file has no rows; nothing to rank", path=args.input)
     judge = build_judge(args)
-    bar = progress(count_lines(args.input), unit="row", desc="rank", quiet=args.quiet)
+    bar = progress(rows, unit="row", desc="rank", quiet=args.quiet)
     counts: Counter[str] = Counter()
     bad = total = 0
     batch: list[tuple[dict[str, Any], RankItem]] = []
