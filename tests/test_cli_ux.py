@@ -176,21 +176,21 @@ def test_progress_is_a_bar_on_a_terminal_lines_elsewhere_and_nothing_when_quiet(
                       NoProgress)
 
 
-def test_rank_reports_progress_unless_quiet(tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
-    inp = rows_file(tmp_path / "in.jsonl", [{"prompt": "q", "responses": ["a", "b"]},
-                                            {"prompt": "q2", "response": "c"}])
-    answers = [{"scores": {"model-1": 4, "model-2": 2}, "best-to-worst": ["model-1", "model-2"]},
-               {"score": 3}]
-    spec = replies(tmp_path / "r.jsonl", answers)
-    base = ["rank", "-i", str(inp), "-o", str(tmp_path / "o.jsonl"), "--backend", spec,
+@pytest.mark.parametrize("command", ["rank", "label", "compare"])
+@pytest.mark.parametrize("quiet", [False, True])
+def test_long_commands_report_progress_unless_quiet(command: str, quiet: bool, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    inp = rows_file(tmp_path / "in.jsonl", [{"prompt": f"q{n}", "responses": ["a", "b"]}
+                                            for n in range(3)])
+    answer = ({"better": "model-1"} if command == "compare" else
+              {"scores": {"model-1": 4, "model-2": 2}, "best-to-worst": ["model-1", "model-2"]})
+    spec = replies(tmp_path / "r.jsonl", [answer] * 6)
+    argv = [command, "-i", str(inp), "-o", str(tmp_path / "o.jsonl"), "--backend", spec,
             "--principle", "correct-then-concise"]
-    assert main(base) == 0
-    assert "rank: 2/2 rows (100%)" in capsys.readouterr().err
-    spec = replies(tmp_path / "r2.jsonl", answers)
-    assert main([*base[:-4], "--backend", spec, "--principle", "correct-then-concise",
-                 "--quiet"]) == 0
-    assert "rank:" not in capsys.readouterr().err
+    assert main([*argv, "--quiet"] if quiet else argv) == 0
+    err = capsys.readouterr().err
+    assert (f"{command}: 3/3 rows (100%)" in err) is not quiet
+    assert (f"{command}:" in err) is not quiet
 
 
 def test_count_lines_for_a_total() -> None:
@@ -243,3 +243,44 @@ def test_unwritable_distill_out_fails_before_reading_labels(
                  "--out", str(blocked), "--embedder", "hash:16"])
     err = capsys.readouterr().err
     assert code == 2 and f"--out {blocked}" in err and "never-read" not in err
+
+
+def test_distill_fit_reports_embedding_then_epochs_unless_quiet(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch")
+    labels = rows_file(tmp_path / "labels.jsonl", [
+        {"prompt": f"question {n}?", "responses": [f"short {n}.", f"a longer answer {n}"],
+         "scores": [5, 2], "principle": "correct-then-concise"} for n in range(6)])
+    base = ["distill", "fit", "--labels", str(labels), "--embedder", "hash:16", "--no-cache",
+            "--epochs", "3", "--test-fraction", "0"]
+    assert main([*base, "--out", str(tmp_path / "h1")]) == 0
+    err = capsys.readouterr().err
+    # one principle + 6 prompts + 12 responses, each embedded once; then 3 epochs
+    assert "embed: 19/19 texts (100%)" in err and "train: 3/3 epochs (100%)" in err
+    assert err.index("embed: 19/19") < err.index("train: 3/3")
+    assert main(["-q", *base, "--out", str(tmp_path / "h2")]) == 0
+    err = capsys.readouterr().err
+    assert "embed:" not in err and "train:" not in err
+
+
+def test_option_names_in_messages_are_real_options() -> None:
+    """Every ``--option`` that the package's messages and docs name is an option of `judge`
+    (or of the external servers the launcher starts)."""
+    import re
+
+    import judge
+
+    external = {"--model", "--model-path", "--served-model-name", "--max-model-len", "--reward",
+                "--force-reinstall", "--port", "--host"}
+    parser = build_parser()
+    known = {s for p in [parser, *leaf_parsers(parser)] for a in p._actions
+             for s in a.option_strings}
+    root = Path(judge.__file__).parent
+    wrong = []
+    for path in root.rglob("*.py"):
+        if "testing" in path.parts:  # a separate script with its own parser
+            continue
+        for name in re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*[a-z0-9]", path.read_text()):
+            if name not in known and name not in external:
+                wrong.append(f"{path.relative_to(root)}: {name}")
+    assert wrong == []
