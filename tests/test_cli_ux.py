@@ -284,3 +284,19 @@ def test_option_names_in_messages_are_real_options() -> None:
             if name not in known and name not in external:
                 wrong.append(f"{path.relative_to(root)}: {name}")
     assert wrong == []
+
+
+def test_an_internal_error_is_one_line_and_the_traceback_needs_verbose(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from judge.cli import principles
+
+    def broken(args: argparse.Namespace) -> int:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(principles, "run_sets", broken)  # a bug cannot be made on purpose
+    assert main(["principles", "sets"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "internal error (RuntimeError: a bug)" in err and "-v" in err
+    assert main(["principles", "sets", "-v"]) == 1
+    assert "Traceback" in capsys.readouterr().err

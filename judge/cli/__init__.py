@@ -1,7 +1,8 @@
 """The ``judge`` command line: parse arguments, call the library, format results.
 
-Exit codes: 0 success, 2 usage or input error (one line on stderr), 3 the run finished but some
-rows failed (counted in the summary), 130 interrupted. The global flags (``-v``, ``-q``) are
+Exit codes: 0 success, 1 an internal error (a bug: one line, the traceback with ``-v``), 2 usage
+or input error (one line on stderr), 3 the run finished but some rows failed (counted in the
+summary), 130 interrupted. The global flags (``-v``, ``-q``) are
 accepted before or after the subcommand.
 """
 
@@ -11,6 +12,7 @@ import argparse
 import importlib
 import logging
 import sys
+import traceback
 
 from judge._version import __version__
 from judge.errors import JudgeError
@@ -83,3 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # noqa: BLE001 - the last stop before a traceback reaches a user
+        if args.verbose:
+            traceback.print_exc()
+        print(f"error: internal error ({type(exc).__name__}: {exc}); please report it with the "
+              "command" + ("" if args.verbose else ", rerun with -v for the traceback"),
+              file=sys.stderr)
+        return 1

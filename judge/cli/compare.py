@@ -12,7 +12,7 @@ from judge.cli.argtypes import POSITIVE
 from judge.cli.common import add_judge_args, build_judge, judgment_fields, print_summary
 from judge.cli.outputs import check_writable
 from judge.cli.progress import count_lines, progress
-from judge.cli.verdicts import score_meaning, short_record, text_lines
+from judge.cli.verdicts import short_record, text_lines
 from judge.errors import ConfigError, InputError
 from judge.items import RankItem, coerce_item
 from judge.jsonl import JsonlAppender, read_jsonl
@@ -94,8 +94,7 @@ def _run_file(args: argparse.Namespace) -> int:
                     continue
                 j = next(verdicts)
                 counts[j.status] += 1
-                out.write({**row, **judgment_fields(j),
-                           "score_meaning": score_meaning(j, judge.backend)})
+                out.write({**row, **judgment_fields(j)})
             bar.update(len(pending))
             pending.clear()
 
