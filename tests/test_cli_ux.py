@@ -300,3 +300,11 @@ def test_an_internal_error_is_one_line_and_the_traceback_needs_verbose(
     assert "internal error (RuntimeError: a bug)" in err and "-v" in err
     assert main(["principles", "sets", "-v"]) == 1
     assert "Traceback" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", [["--permutations", "3"], ["--no-shuffle"]])
+def test_compare_refuses_order_options(option: list[str],
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", "--principle", "p", "--prompt", "q", "--response", "a",
+                 "--response", "b", *option]) == 2
+    assert f"error: {option[0]} does not apply to compare" in capsys.readouterr().err

@@ -10,7 +10,8 @@ import pytest
 PURE_MODULES = [
     "judge", "judge.errors", "judge.hashing", "judge.lenient_json", "judge.parse",
     "judge.ordering", "judge.principles", "judge.verdict_schema", "judge.logprob_scores",
-    "judge.backends.scripted", "judge.core", "judge.net",
+    "judge.backends.scripted", "judge.core", "judge.net", "judge.cli.argtypes",
+    "judge.cli.verdicts",
 ]
 
 

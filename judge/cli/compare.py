@@ -41,6 +41,11 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compare the two given responses, or every row of --input."""
+    for option, given in (("--permutations", args.permutations != 1),
+                          ("--no-shuffle", args.no_shuffle)):
+        if given:
+            raise ConfigError(f"{option} does not apply to compare: it always judges the two "
+                              "orders (a, b) and (b, a)")
     if args.input:
         if args.prompt or args.response:
             raise ConfigError("give either --input FILE or --prompt with two --response, "
