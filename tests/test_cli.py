@@ -82,7 +82,7 @@ def test_rank_bundled_examples_with_permutations(tmp_path: Path,
 def test_score_render_principles(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     replies = write_replies(tmp_path / "r.jsonl", ['{"score": 5}'])
     assert main(["score", "--principle", "Prefer short answers.", "--prompt", "2+2?",
-                 "--response", "4", "--backend", f"scripted:{replies}"]) == 0
+                 "--response", "4", "--backend", f"scripted:{replies}", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["scores"] == {"0": 5.0} and out["status"] == "ok"
     assert out["principle"].startswith("text:")

@@ -1,7 +1,9 @@
 """The ``judge`` command line: parse arguments, call the library, format results.
 
-Exit codes: 0 success, 2 usage or input error (one line on stderr), 3 the run finished but some
-rows failed (counted in the summary), 130 interrupted.
+Exit codes: 0 success, 1 an internal error (a bug: one line, the traceback with ``-v``), 2 usage
+or input error (one line on stderr), 3 the run finished but some rows failed (counted in the
+summary), 130 interrupted. The global flags (``-v``, ``-q``) are
+accepted before or after the subcommand.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import importlib
 import importlib.util
 import logging
 import sys
+import traceback
 
 from judge._version import __version__
 from judge.errors import JudgeError
@@ -20,6 +23,7 @@ from judge.errors import JudgeError
 COMMANDS: dict[str, str] = {
     "rank": "rank responses in a JSONL file",
     "score": "score one response against a principle",
+    "compare": "compare two responses pairwise, in both orders",
     "render": "print the messages a judge would receive",
     "principles": "browse the principle library",
     "bench": "evaluate a judge on ranking suites (RABench-style)",
@@ -27,6 +31,28 @@ COMMANDS: dict[str, str] = {
     "serve": "serve rewards over HTTP (score, OpenRLHF, health)",
     "label": "label a dataset (JSONL, parquet, HF dataset) with scores and rankings",
 }
+
+
+def _add_global_flags(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """``-v`` and ``-q``; below the top level their default is SUPPRESS so that a flag given
+    before the subcommand is not reset by the subcommand's own default."""
+    default: object = False if top else argparse.SUPPRESS
+    g = parser.add_argument_group("global options") if not top else parser
+    g.add_argument("-v", "--verbose", action="store_true", default=default,
+                   help="log progress details")
+    g.add_argument("-q", "--quiet", action="store_true", default=default,
+                   help="no progress bars or progress lines (errors and summaries still print)")
+
+
+def leaf_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every parser below ``parser`` (subcommands, sub-subcommands), depth first."""
+    out: list[argparse.ArgumentParser] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                out.append(child)
+                out.extend(leaf_parsers(child))
+    return out
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -39,7 +65,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="judge", description="Principle-conditioned judging and reward modeling.")
     parser.add_argument("--version", action="version", version=f"judge {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    _add_global_flags(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     chosen = None if argv is None else next((a for a in argv if not a.startswith("-")), "")
     for name, help_line in COMMANDS.items():
@@ -50,6 +76,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
             importlib.import_module(module_name).register(sub)
         else:
             sub.add_parser(name, help=help_line)
+    for child in leaf_parsers(parser):
+        _add_global_flags(child, top=False)
     return parser
 
 
@@ -67,3 +95,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `judge rank ... | head`: the reader has gone, nothing to report
+        return 0
+    except OSError as exc:  # a file the checks could not foresee (disk full, removed folder)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the last stop before a traceback reaches a user
+        if args.verbose:
+            traceback.print_exc()
+        print(f"error: internal error ({type(exc).__name__}: {exc}); please report it with the "
+              "command" + ("" if args.verbose else ", rerun with -v for the traceback"),
+              file=sys.stderr)
+        return 1

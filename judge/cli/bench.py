@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from judge.cli.argtypes import NON_NEGATIVE, POSITIVE
 from judge.cli.common import add_judge_args, build_judge, parse_options
+from judge.cli.outputs import check_writable
 
 
 def register(sub: Any) -> None:
@@ -29,8 +31,8 @@ def register(sub: Any) -> None:
     r.add_argument("--out", help="run directory (default: runs/bench/SUITE/BACKEND-sSEED)")
     r.add_argument("--data-dir", help="folder holding rm-bench/ and prometheus-eval/ "
                                       "(default: $JUDGE_DATA_DIR or ../shared/data)")
-    r.add_argument("--limit", type=int, help="judge only N lists, spread evenly over the suite")
-    r.add_argument("--chunk-size", type=int, default=16,
+    r.add_argument("--limit", type=POSITIVE, help="judge only N lists, spread evenly over the suite")
+    r.add_argument("--chunk-size", type=POSITIVE, default=16,
                    help="lists sent to the judge at once (default 16)")
     r.add_argument("--no-report", action="store_true", help="do not write the report after")
     _report_args(r)
@@ -59,7 +61,7 @@ def register(sub: Any) -> None:
 
 def _report_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("report")
-    g.add_argument("--resamples", type=int, default=1000,
+    g.add_argument("--resamples", type=NON_NEGATIVE, default=1000,
                    help="bootstrap resamples for the 95%% intervals (default 1000; 0 = none)")
     g.add_argument("--bootstrap-seed", type=int, default=0, help="bootstrap seed (default 0)")
     g.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -82,8 +84,9 @@ def run_cmd(args: argparse.Namespace) -> int:
     from judge.bench.runner import run_suite
     from judge.bench.suites import load_suite
 
-    suite = load_suite(args.suite, data=args.data_dir, principle=args.principle)
     out = Path(args.out) if args.out else default_out(args.suite, args.backend, args.seed)
+    check_writable(out, "--out", directory=True)
+    suite = load_suite(args.suite, data=args.data_dir, principle=args.principle)
     if backend_entry(args.backend).needs:  # the oracle answers from the suite's gold labels
         args.backend = load_backend(args.backend, context={"items": suite.items},
                                     **parse_options(args.backend_option))
@@ -100,7 +103,7 @@ def run_cmd(args: argparse.Namespace) -> int:
         if done:
             print(f"resuming: {done} of {planned} lists already judged", file=sys.stderr)
         if planned > done:
-            bar = progress(planned - done, unit="list", desc="bench")
+            bar = progress(planned - done, unit="list", desc="bench", quiet=args.quiet)
 
     try:
         result = run_suite(suite, judge, out, chunk_size=args.chunk_size, limit=args.limit,
@@ -138,6 +141,7 @@ def _write_and_summarise(run_dir: Path, args: argparse.Namespace) -> None:
 
 def report_cmd(args: argparse.Namespace) -> int:
     """Write the report of a run directory."""
+    check_writable(args.run_dir, "run_dir", directory=True)
     _write_and_summarise(Path(args.run_dir), args)
     return 0
 
@@ -146,6 +150,7 @@ def compare_cmd(args: argparse.Namespace) -> int:
     """Write a comparison of several runs."""
     from judge.bench.compare import write_comparison
 
+    check_writable(args.out, "--out", directory=True)
     files = write_comparison(args.run_dirs, args.out, resamples=args.resamples,
                              seed=args.bootstrap_seed, plots=not args.no_plots)
     print(files.markdown.read_text(encoding="utf-8"))

@@ -9,6 +9,7 @@ from typing import Any
 
 from judge.backends.base import ScoringBackend
 from judge.backends.registry import backend_entry
+from judge.cli.argtypes import NON_NEGATIVE, POSITIVE, float_at_least
 from judge.core import Judge
 from judge.errors import ConfigError
 from judge.types import INVALID_INPUT, ROW_STATUSES, Judgment, Sampling
@@ -27,7 +28,7 @@ def add_judge_args(parser: argparse.ArgumentParser, *, principle_required: bool 
     g.add_argument("--principle", required=principle_required, metavar="P",
                    help="library id or a free-text sentence (default for rows without one)")
     g.add_argument("--seed", type=int, default=0, help="run seed for orders and sampling")
-    g.add_argument("--permutations", type=int, metavar="K",
+    g.add_argument("--permutations", type=POSITIVE, metavar="K",
                    help="judge each item under K orders and aggregate (default 1)")
     g.add_argument("--no-shuffle", action="store_true",
                    help="show responses in the given order instead of a seeded shuffle")
@@ -35,9 +36,11 @@ def add_judge_args(parser: argparse.ArgumentParser, *, principle_required: bool 
                    help="constrain verdicts to the template's JSON schema")
     g.add_argument("--template", help="template name overriding the default for the mode")
     g.add_argument("--templates-dir", help="folder of templates overriding the shipped ones")
-    g.add_argument("--temperature", type=float, help="sampling temperature (default 0, greedy)")
-    g.add_argument("--max-tokens", type=int, help="answer budget in tokens (default 1024)")
-    g.add_argument("--top-logprobs", type=int,
+    g.add_argument("--temperature", type=float_at_least(0.0),
+                   help="sampling temperature of a generative judge (default 0: greedy)")
+    g.add_argument("--max-tokens", type=POSITIVE,
+                   help="most tokens a generative judge may write per verdict (default 1024)")
+    g.add_argument("--top-logprobs", type=NON_NEGATIVE,
                    help="ask for N alternatives per token to compute logprob-weighted scores")
 
 
@@ -47,7 +50,8 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise ConfigError(f"backend option '{pair}' must look like KEY=VALUE")
+            raise ConfigError(f"-B {pair}: a backend option must look like KEY=VALUE "
+                              "(e.g. -B batch_size=8)")
         out[key.replace("-", "_")] = _decode(value)
     return out
 

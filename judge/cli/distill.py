@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from judge.cli.argtypes import POSITIVE, fraction
+from judge.cli.outputs import check_writable
 from judge.errors import ConfigError, missing_dependency
 
 LABELS_HELP = ("JSONL label files: `judge rank` / `judge bench run` output (unparsed verdicts "
@@ -28,31 +30,36 @@ def register(sub: Any) -> None:
     fit.add_argument("--out", required=True, metavar="HEAD_DIR", help="directory to write")
     fit.add_argument("--force", action="store_true", help="overwrite a head in HEAD_DIR")
     fit.add_argument("--name", help="head name (default: the folder name)")
-    fit.add_argument("--arch", choices=("linear", "mlp", "ensemble"), default="mlp")
-    fit.add_argument("--hidden", type=int, default=64, help="hidden width (mlp members)")
-    fit.add_argument("--layers", type=int, default=1, help="hidden layers (mlp members)")
-    fit.add_argument("--dropout", type=float, default=0.1)
-    fit.add_argument("--members", type=int, default=4, help="ensemble size (--arch ensemble)")
+    fit.add_argument("--arch", choices=("linear", "mlp", "ensemble"), default="mlp",
+                     help="head architecture (default mlp)")
+    fit.add_argument("--hidden", type=POSITIVE, default=64, help="hidden width (mlp members)")
+    fit.add_argument("--layers", type=POSITIVE, default=1, help="hidden layers (mlp members)")
+    fit.add_argument("--dropout", type=fraction, default=0.1, help="dropout rate (default 0.1)")
+    fit.add_argument("--members", type=POSITIVE, default=4, help="ensemble size (--arch ensemble)")
     fit.add_argument("--member", choices=("linear", "mlp"), default="mlp",
                      help="kind of each ensemble member")
     fit.add_argument("--loss", choices=("bt", "regression", "classification"), default="bt",
                      help="bt: Bradley-Terry on ordered pairs (default); regression on the "
                           "teacher's scores; classification (score >= --threshold)")
     fit.add_argument("--threshold", type=float, help="classification threshold")
-    fit.add_argument("--epochs", type=int, default=20)
-    fit.add_argument("--lr", type=float, default=2e-3)
-    fit.add_argument("--batch-size", type=int, default=512)
+    fit.add_argument("--epochs", type=POSITIVE, default=20, help="training epochs (default 20)")
+    fit.add_argument("--lr", type=float, default=2e-3, help="learning rate (default 0.002)")
+    fit.add_argument("--batch-size", type=POSITIVE, default=512,
+                     help="pairs or responses per optimiser step (default 512)")
     fit.add_argument("--min-margin", type=float, default=0.0,
                      help="treat teacher score gaps up to this as ties")
-    fit.add_argument("--test-fraction", type=float, default=0.2)
-    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--test-fraction", type=fraction, default=0.2,
+                     help="share of prompts held out for the report (default 0.2)")
+    fit.add_argument("--seed", type=int, default=0,
+                     help="seed for initialisation, batches and the prompt split (default 0)")
     fit.add_argument("--embedder", default="minilm", metavar="SPEC",
                      help="minilm (default) | st:PATH | last-token:PATH | hash:DIM")
     _common(fit)
     fit.set_defaults(func=run_fit)
 
     ev = ps.add_parser("eval", help="agreement of a head with the teacher, with baselines")
-    ev.add_argument("--head", required=True, metavar="HEAD_DIR")
+    ev.add_argument("--head", required=True, metavar="HEAD_DIR",
+                    help="a directory written by `judge distill fit`")
     ev.add_argument("--labels", nargs="+", required=True, metavar="FILE", help=LABELS_HELP)
     ev.add_argument("--split", choices=("test", "train", "all"), default="test",
                     help="which prompts to use, by the head's own split (default: test)")
@@ -128,12 +135,14 @@ def run_fit(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if (out / "config.json").exists() and not args.force:
         raise ConfigError(f"{out} already holds a head; pass --force to overwrite it")
+    check_writable(out, "--out", directory=True)
+    check_writable(args.json, "--json")
     labels = _labels(args)
     embedder = load_embedder(args.embedder)
     command = "judge distill fit " + " ".join(shlex.quote(a) for a in sys.argv[3:]) \
         if sys.argv[1:3] == ["distill", "fit"] else None
-    result = train.fit_head(labels.items, embedder, config, cache=_cache(args, embedder),
-                            name=args.name or out.resolve().name, command=command)
+    result = _fit_with_progress(train, args, labels.items, embedder, config,
+                                name=args.name or out.resolve().name, command=command)
     result.config["training"]["skipped_rows"] = dict(labels.skipped)
     head = result.save(out, overwrite=args.force)
     if result.report:
@@ -148,6 +157,36 @@ def run_fit(args: argparse.Namespace) -> int:
     return 3 if labels.skipped.get("invalid") else 0
 
 
+def _fit_with_progress(train: Any, args: argparse.Namespace, items: Any, embedder: Any,
+                       config: Any, **kwargs: Any) -> Any:
+    """``train.fit_head`` with a bar for the texts embedded and one for the epochs."""
+    from judge.cli.fit_progress import CountingEmbedder, texts_to_embed
+    from judge.cli.progress import progress
+
+    counting = CountingEmbedder(embedder)
+    cache = _cache(args, counting)
+    todo = texts_to_embed(items, test_fraction=config.test_fraction, seed=config.split_seed,
+                          cache=cache)
+    embed_bar = counting.bar = progress(todo, unit="text", desc="embed",
+                                        quiet=args.quiet or not todo)
+    epoch_bar: Any = None
+
+    def on_epoch(epoch: int, loss: float) -> None:
+        nonlocal epoch_bar
+        if epoch_bar is None:
+            embed_bar.close()
+            epoch_bar = progress(config.epochs, unit="epoch", desc="train", quiet=args.quiet)
+        epoch_bar.update(1)
+
+    try:
+        return train.fit_head(items, counting, config, cache=cache, on_epoch=on_epoch, **kwargs)
+    finally:
+        if epoch_bar is None:
+            embed_bar.close()
+        else:
+            epoch_bar.close()
+
+
 def run_eval(args: argparse.Namespace) -> int:
     """Score labels with a head and report agreement and baselines."""
     _imports()
@@ -155,6 +194,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from judge.distill.head import load_head
     from judge.distill.labels import prompt_split
 
+    check_writable(args.json, "--json")
     head = load_head(args.head)
     split = head.config.training.get("split", {})
     labels = _labels(args)

@@ -6,7 +6,9 @@ import argparse
 import sys
 from typing import Any
 
+from judge.cli.argtypes import POSITIVE
 from judge.cli.common import add_judge_args, build_judge, print_summary
+from judge.cli.outputs import check_writable
 from judge.label.normalize import NORMALIZE_MODES
 from judge.label.pairs import PAIR_MODES
 from judge.label.runner import LabelOptions, label_dataset
@@ -28,17 +30,18 @@ def register(sub: Any) -> None:
                    help="default: from the output's extension")
     p.add_argument("--split", help="split of a dataset with several")
     p.add_argument("--journal", help="journal file (default: OUTPUT.journal.jsonl)")
-    p.add_argument("--batch-size", type=int, default=64,
+    p.add_argument("--batch-size", type=POSITIVE, default=64,
                    help="rows per backend call and per journal sync (default 64)")
     cols = p.add_argument_group("columns")
-    cols.add_argument("--prompt-column", default="prompt")
+    cols.add_argument("--prompt-column", default="prompt", help="the prompt (default: prompt)")
     cols.add_argument("--responses-column", default="responses",
                       help="several responses: a list or an id -> text object")
     cols.add_argument("--response-column", default="response",
                       help="one response (used when the responses column is absent)")
     cols.add_argument("--principle-column", default="principle",
                       help="per-row principle; '' to ignore it and use --principle everywhere")
-    cols.add_argument("--id-column", default="id")
+    cols.add_argument("--id-column", default="id",
+                      help="row id copied into each verdict (default: id; '' for none)")
     cols.add_argument("--prefix", default="",
                       help="prefix for the added columns, e.g. judge_ (when names clash)")
     out = p.add_argument_group("rewards and pairs")
@@ -52,7 +55,7 @@ def register(sub: Any) -> None:
                      help="keep pairs whose score difference exceeds this (default 0: no ties)")
     p.add_argument("--retry-failed", action="store_true",
                    help="judge rows again whose earlier verdict was unparsed")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (as --quiet)")
     add_judge_args(p)
     p.set_defaults(func=run)
 
@@ -66,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         retry_failed=args.retry_failed, prefix=args.prefix, split=args.split,
         output_format=args.output_format, journal=args.journal, pairs=args.pairs,
         pair_mode=args.pairs_mode, min_margin=args.min_margin)
+    _check_paths(args)
     judge = build_judge(args)
     bar: Any = None
 
@@ -73,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         nonlocal bar
         if reused:
             print(f"resuming: {reused} of {total} rows already labeled", file=sys.stderr)
-        if not args.no_progress and todo:
+        if not (args.no_progress or args.quiet) and todo:
             from judge.cli.progress import progress
 
             bar = progress(todo, unit="row", desc="label")
@@ -94,3 +98,20 @@ def run(args: argparse.Namespace) -> int:
         extra.append(f"{summary.stale} journal records from other settings ignored")
     print(f"{', '.join(extra)}; output {summary.output}", file=sys.stderr)
     return 3 if summary.failed else 0
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Fail before any work on an empty JSONL input, or an output, journal or pairs file that
+    cannot be written."""
+    from judge.cli.progress import count_lines
+    from judge.errors import InputError
+    from judge.label.io import output_format
+    from judge.label.journal import default_journal_path
+
+    if args.input.endswith((".jsonl", ".json")) and count_lines(args.input) == 0:
+        raise InputError("the file has no rows; nothing to label", path=args.input)
+
+    fmt = output_format(args.output, args.output_format)
+    check_writable(args.output, "--output", directory=fmt == "dataset")
+    check_writable(args.journal or default_journal_path(args.output), "--journal")
+    check_writable(args.pairs, "--pairs")

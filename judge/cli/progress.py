@@ -3,11 +3,13 @@
 A run started with ``nohup`` or under a scheduler writes its stderr to a file; a bar there is
 either silent (tqdm's ``disable=None``) or thousands of carriage-return frames. The line printer
 writes ``label: 480/2394 rows (20%), 2.6 rows/s, about 12 min left`` at most every ``every``
-seconds and once at the end.
+seconds and once at the end. ``--quiet`` turns both off. A total of None (a stream read from
+standard input) still shows the count and the rate, without a percentage or time left.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Protocol, TextIO
@@ -24,7 +26,7 @@ class Progress(Protocol):
 class LineProgress:
     """A tqdm-like counter that prints a plain status line at most every ``every`` seconds."""
 
-    def __init__(self, total: int, *, unit: str, desc: str, file: TextIO,
+    def __init__(self, total: int | None, *, unit: str, desc: str, file: TextIO,
                  every: float = 30.0) -> None:
         self.total, self.unit, self.desc, self.file, self.every = total, unit, desc, file, every
         self.n = 0
@@ -47,10 +49,21 @@ class LineProgress:
         rate = self.n / elapsed
         pct = f" ({100 * self.n / self.total:.0f}%)" if self.total else ""
         left = ""
-        if 0 < self.n < self.total and rate > 0:
+        if self.total is not None and 0 < self.n < self.total and rate > 0:
             left = f", about {_duration((self.total - self.n) / rate)} left"
-        print(f"{self.desc}: {self.n}/{self.total} {self.unit}s{pct}, {rate:.2f} {self.unit}s/s"
+        of = f"/{self.total}" if self.total is not None else ""
+        print(f"{self.desc}: {self.n}{of} {self.unit}s{pct}, {rate:.2f} {self.unit}s/s"
               f"{left}", file=self.file, flush=True)
+
+
+class NoProgress:
+    """What ``--quiet`` gets: counts nothing, prints nothing."""
+
+    def update(self, n: int = 1) -> None:
+        """Ignore ``n``."""
+
+    def close(self) -> None:
+        """Nothing to finish."""
 
 
 def _duration(seconds: float) -> str:
@@ -62,9 +75,12 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def progress(total: int, *, unit: str, desc: str, file: TextIO | None = None,
-             every: float = 30.0) -> Progress:
-    """A tqdm bar when ``file`` (default stderr) is a terminal, else a :class:`LineProgress`."""
+def progress(total: int | None, *, unit: str, desc: str, file: TextIO | None = None,
+             every: float = 30.0, quiet: bool = False) -> Progress:
+    """A tqdm bar when ``file`` (default stderr) is a terminal, else a :class:`LineProgress`;
+    a :class:`NoProgress` when ``quiet``."""
+    if quiet:
+        return NoProgress()
     out = file if file is not None else sys.stderr
     if out.isatty():
         from tqdm.auto import tqdm
@@ -73,3 +89,11 @@ def progress(total: int, *, unit: str, desc: str, file: TextIO | None = None,
                              smoothing=0.1)
         return bar
     return LineProgress(total, unit=unit, desc=desc, file=out, every=every)
+
+
+def count_lines(path: str | os.PathLike[str] | None) -> int | None:
+    """Non-blank lines of a file, for a progress total; None for standard input or a non-file."""
+    if path is None or str(path) == "-" or not os.path.isfile(path):
+        return None
+    with open(path, "rb") as fh:
+        return sum(1 for line in fh if line.strip())

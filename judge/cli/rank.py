@@ -7,7 +7,10 @@ import sys
 from collections import Counter
 from typing import Any
 
+from judge.cli.argtypes import POSITIVE
 from judge.cli.common import add_judge_args, build_judge, print_summary
+from judge.cli.outputs import check_writable
+from judge.cli.progress import count_lines, progress
 from judge.core import Judge
 from judge.errors import InputError, PrincipleError
 from judge.items import Item, coerce_item
@@ -31,7 +34,7 @@ def register(sub: Any) -> None:
                         "run finishes, and kept as it was if the run fails")
     p.add_argument("--append", action="store_true",
                    help="append to the output file instead of replacing it")
-    p.add_argument("--batch-size", type=int, default=64,
+    p.add_argument("--batch-size", type=POSITIVE, default=64,
                    help="rows sent to the backend at once (default 64)")
     add_judge_args(p)
     p.set_defaults(func=run)
@@ -45,7 +48,12 @@ def invalid_row(row: dict[str, Any] | InputError, error: InputError) -> dict[str
 
 def run(args: argparse.Namespace) -> int:
     """Rank every valid row; write every row, in input order, with a status."""
+    check_writable(args.output, "--output")
+    rows = count_lines(args.input)
+    if rows == 0:
+        raise InputError("the file has no rows; nothing to rank", path=args.input)
     judge = build_judge(args)
+    bar = progress(rows, unit="row", desc="rank", quiet=args.quiet)
     counts: Counter[str] = Counter()
     total = 0
     # rows waiting for their batch: (input row, item to judge, or the reason it cannot be)
@@ -63,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
                 counts[j.status] += 1
                 assert isinstance(row, dict)
                 out.write({**row, **make_record(it, j, judge.principle_for(it))})
+            bar.update(len(pending))
             pending.clear()
 
         for lineno, row in read_jsonl(args.input):
@@ -79,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
             if sum(isinstance(it, Item) for _, it in pending) >= args.batch_size:
                 flush()
         flush()
+    bar.close()
     judge.close()
     print_summary(counts, counts["invalid_input"], total)
     return 3 if any(n for s, n in counts.items() if s not in USABLE_STATUSES) else 0

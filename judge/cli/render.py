@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from judge.backends.scripted import ScriptedBackend
+from judge.cli.argtypes import POSITIVE
 from judge.core import Judge
 from judge.errors import InputError
 from judge.items import coerce_item
@@ -18,14 +19,17 @@ def register(sub: Any) -> None:
     """Add the subcommand."""
     p = sub.add_parser("render", help="print the messages a judge would receive")
     p.add_argument("--principle", help="library id or free text")
-    p.add_argument("--prompt")
-    p.add_argument("--response", action="append", default=[])
+    p.add_argument("--prompt", help="the user's prompt")
+    p.add_argument("--response", action="append", default=[],
+                   help="a candidate response; repeat for several")
     p.add_argument("--input", "-i", help="render every row of a JSONL file instead")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--permutations", type=int, default=1)
-    p.add_argument("--no-shuffle", action="store_true")
-    p.add_argument("--template")
-    p.add_argument("--templates-dir")
+    p.add_argument("--seed", type=int, default=0, help="run seed for the presentation order")
+    p.add_argument("--permutations", type=POSITIVE, default=1,
+                   help="render K presentation orders per item (default 1)")
+    p.add_argument("--no-shuffle", action="store_true",
+                   help="show responses in the given order instead of a seeded shuffle")
+    p.add_argument("--template", help="template name overriding the default for the mode")
+    p.add_argument("--templates-dir", help="folder of templates overriding the shipped ones")
     p.set_defaults(func=run)
 
 

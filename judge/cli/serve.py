@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Any
 
+from judge.cli.argtypes import NON_NEGATIVE, POSITIVE, float_at_least
 from judge.cli.common import add_judge_args, build_judge
 from judge.errors import ConfigError, missing_dependency
 from judge.net import is_loopback_host
@@ -22,24 +23,24 @@ def register(sub: Any) -> None:
     p.add_argument("--head", metavar="DIR", help="serve the head in DIR (same as --backend head:DIR)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=NON_NEGATIVE, default=8000, help="port to listen on (default 8000)")
     p.add_argument("--token", default=None,
                    help="require 'Authorization: Bearer TOKEN' (default: $JUDGE_SERVE_TOKEN)")
     p.add_argument("--allow-insecure-remote", action="store_true",
                    help="serve a non-loopback --host without a token (refused otherwise)")
-    p.add_argument("--request-timeout", type=float, default=120.0, metavar="S",
+    p.add_argument("--request-timeout", type=float_at_least(0.0), default=120.0, metavar="S",
                    help="answer 504 when scoring one request takes longer (default 120 s)")
-    p.add_argument("--header-timeout", type=float, default=10.0, metavar="S",
+    p.add_argument("--header-timeout", type=float_at_least(0.0), default=10.0, metavar="S",
                    help="close connections whose request headers take longer (default 10 s)")
-    p.add_argument("--body-timeout", type=float, default=30.0, metavar="S",
+    p.add_argument("--body-timeout", type=float_at_least(0.0), default=30.0, metavar="S",
                    help="answer 408 when a request body takes longer to arrive (default 30 s)")
-    p.add_argument("--max-body-bytes", type=int, default=1 << 20,
+    p.add_argument("--max-body-bytes", type=POSITIVE, default=1 << 20,
                    help="reject larger bodies with 413 (default 1 MiB)")
-    p.add_argument("--max-items", type=int, default=256,
+    p.add_argument("--max-items", type=POSITIVE, default=256,
                    help="most responses / samples per request (default 256)")
-    p.add_argument("--batch-window-ms", type=float, default=5.0,
+    p.add_argument("--batch-window-ms", type=float_at_least(0.0), default=5.0,
                    help="wait this long to gather concurrent requests into one batch")
-    p.add_argument("--max-batch-items", type=int, default=1024,
+    p.add_argument("--max-batch-items", type=POSITIVE, default=1024,
                    help="most items scored in one batch")
     p.add_argument("--labels-are-principles", action="store_true",
                    help="OpenRLHF: a string label is the sample's principle")

@@ -15,7 +15,7 @@ import logging
 import math
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,8 +101,10 @@ def _slot_targets(data: EmbeddedItems, config: TrainConfig) -> tuple[torch.Tenso
     return (scores >= threshold).float(), weights, {"threshold": float(threshold)}
 
 
-def fit_net(data: EmbeddedItems, config: TrainConfig) -> tuple[RewardNet, dict[str, Any]]:
-    """Train a network on embedded training items.
+def fit_net(data: EmbeddedItems, config: TrainConfig,
+            on_epoch: Callable[[int, float], None] | None = None
+            ) -> tuple[RewardNet, dict[str, Any]]:
+    """Train a network on embedded training items (``on_epoch(epoch, loss)`` after each epoch).
 
     Returns:
         The network (in eval mode) and a record with the loss per epoch and the score info.
@@ -157,6 +159,8 @@ def fit_net(data: EmbeddedItems, config: TrainConfig) -> tuple[RewardNet, dict[s
             count += len(idx)
         history.append(round(total / max(count, 1) / members, 5))
         log.info("epoch %d/%d loss %.4f", epoch + 1, config.epochs, history[-1])
+        if on_epoch is not None:
+            on_epoch(epoch + 1, history[-1])
     net.eval()
     return net, {"loss_per_epoch": history, "examples": n, "score": extra}
 
@@ -200,7 +204,8 @@ def headline(report: dict[str, Any] | None) -> dict[str, Any]:
 
 def fit_head(items: Sequence[LabelItem], embedder: Embedder, config: TrainConfig | None = None,
              *, cache: EmbeddingCache | None = None, name: str = "head",
-             command: str | None = None) -> FitResult:
+             command: str | None = None,
+             on_epoch: Callable[[int, float], None] | None = None) -> FitResult:
     """Split by prompt, embed, train and evaluate on the held-out prompts.
 
     Args:
@@ -210,6 +215,7 @@ def fit_head(items: Sequence[LabelItem], embedder: Embedder, config: TrainConfig
         cache: on-disk embedding cache (recommended: re-training then never re-embeds).
         name: the head's name.
         command: the command line that trained it (recorded).
+        on_epoch: called with (epoch, mean loss) after each training epoch (progress).
     """
     config = config or TrainConfig()
     train, test = split_items(items, test_fraction=config.test_fraction, seed=config.split_seed)
@@ -219,7 +225,7 @@ def fit_head(items: Sequence[LabelItem], embedder: Embedder, config: TrainConfig
     train_data = embed_items(train, embedder, cache)
     test_data = embed_items(test, embedder, cache) if test else None
     t1 = time.perf_counter()
-    net, record = fit_net(train_data, config)
+    net, record = fit_net(train_data, config, on_epoch)
     t2 = time.perf_counter()
     report = evaluate_embedded(test_data, net) if test_data is not None else None
     train_fig = agreement(train, train_data.scores(net)[0], by=None)["all"]

@@ -67,7 +67,7 @@ def test_preference_flips_with_the_principle(shipped, concise_id: str) -> None: 
 
 def test_main_job_command(minilm, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
     code = main(["score", "--principle", "Prefer concise answers.", "--prompt", PROMPT,
-                 "--response", CONCISE])
+                 "--response", CONCISE, "--json"])
     out = capsys.readouterr().out
     assert code == 0
     verdict = json.loads(out)

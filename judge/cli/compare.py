@@ -1,0 +1,133 @@
+"""``judge compare``: which of two responses is better, judged in both presentation orders."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from typing import Any
+
+from judge.cli.argtypes import POSITIVE
+from judge.cli.common import add_judge_args, build_judge, judgment_fields, print_summary
+from judge.cli.outputs import check_writable
+from judge.cli.progress import count_lines, progress
+from judge.cli.verdicts import short_record, text_lines
+from judge.errors import ConfigError, InputError
+from judge.items import RankItem, coerce_item
+from judge.jsonl import JsonlAppender, read_jsonl
+
+
+def register(sub: Any) -> None:
+    """Add the subcommand."""
+    p = sub.add_parser(
+        "compare", help="pairwise: which of two responses is better (both orders)",
+        description="Judge two responses in both presentation orders. When the orders disagree "
+                    "the verdict is a tie flagged position_inconsistent. Give --prompt and two "
+                    "--response options, or --input FILE with rows of exactly two responses "
+                    "(one output row per input row, like `judge rank`).")
+    p.add_argument("--prompt", help="the user's prompt")
+    p.add_argument("--response", action="append", default=[],
+                   help="a response; give exactly two")
+    p.add_argument("--input", "-i", help="compare every row of a JSONL file instead")
+    p.add_argument("--output", "-o", default="-",
+                   help="with --input: output JSONL (default: stdout)")
+    p.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    p.add_argument("--batch-size", type=POSITIVE, default=64,
+                   help="with --input: rows sent to the backend at once (default 64)")
+    add_judge_args(p, principle_required=False)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compare the two given responses, or every row of --input."""
+    for option, given in (("--permutations", args.permutations != 1),
+                          ("--no-shuffle", args.no_shuffle)):
+        if given:
+            raise ConfigError(f"{option} does not apply to compare: it always judges the two "
+                              "orders (a, b) and (b, a)")
+    if args.input:
+        if args.prompt or args.response:
+            raise ConfigError("give either --input FILE or --prompt with two --response, "
+                              "not both")
+        return _run_file(args)
+    if args.output != "-":
+        raise ConfigError("--output applies only with --input FILE")
+    if not args.prompt or len(args.response) != 2:
+        raise ConfigError(f"give --prompt and exactly two --response options (got "
+                          f"{len(args.response)} --response), or --input FILE")
+    judge = build_judge(args)
+    try:
+        if judge.principle is None:
+            raise ConfigError("no principle: pass --principle (a library id or a sentence)")
+        j = judge.compare([{"prompt": args.prompt, "responses": args.response}])[0]
+    finally:
+        judge.close()
+    if args.json:
+        print(json.dumps(short_record(j, judge.backend), indent=2, ensure_ascii=False))
+    else:
+        responses = {str(n): text for n, text in enumerate(args.response)}
+        print("\n".join(text_lines(j, responses, judge.backend)))
+    return 0 if j.parsed else 3
+
+
+def _coerce_pair(row: Any, path: str, line: int) -> RankItem:
+    if isinstance(row, InputError):
+        raise row
+    item = coerce_item(row, path=path, line=line)
+    if len(item.responses) != 2:
+        raise InputError(f"compare takes exactly two responses, got {len(item.responses)} "
+                         "(use `judge rank` for lists)", path=path, line=line, field="responses")
+    return item
+
+
+def _run_file(args: argparse.Namespace) -> int:
+    """Every input row comes out, in order: a verdict, or status invalid_input with the reason."""
+    check_writable(args.output, "--output")
+    judge = build_judge(args)
+    counts: Counter[str] = Counter()
+    bad = total = 0
+    pending: list[tuple[dict[str, Any], RankItem | None]] = []
+    bar = progress(count_lines(args.input), unit="row", desc="compare", quiet=args.quiet)
+    with JsonlAppender(args.output, fsync=False) as out:
+        def flush() -> None:
+            items = [item for _, item in pending if item is not None]
+            verdicts = iter(judge.compare(items))
+            for row, item in pending:
+                if item is None:
+                    out.write(row)
+                    continue
+                j = next(verdicts)
+                counts[j.status] += 1
+                out.write({**row, **judgment_fields(j)})
+            bar.update(len(pending))
+            pending.clear()
+
+        try:
+            for lineno, row in read_jsonl(args.input):
+                total += 1
+                try:
+                    item = _coerce_pair(row, args.input, lineno)
+                    try:
+                        judge.principle_for(item)
+                    except ConfigError as exc:  # unknown principle, or none and no default
+                        raise InputError(str(exc), path=args.input, line=lineno,
+                                         field="principle") from None
+                except InputError as exc:
+                    bad += 1
+                    print(f"error: {exc}", file=sys.stderr)
+                    kept = row if isinstance(row, dict) else {}
+                    pending.append(({**kept, "status": "invalid_input",
+                                     "problems": [exc.detail]}, None))
+                else:
+                    assert isinstance(row, dict)
+                    pending.append((row, item))
+                if len(pending) >= args.batch_size:
+                    flush()
+            if pending:
+                flush()
+        finally:
+            bar.close()
+            judge.close()
+    print_summary(counts, bad, total)
+    return 3 if bad or counts["unparsed"] or counts["backend_error"] else 0
