@@ -25,7 +25,10 @@ def register(sub: Any) -> None:
                                      "--backend oracle | oracle:reversed | oracle:noisy answers "
                                      "from the gold labels (a sanity check).")
     r.add_argument("suite", help="sample | rm-bench | prometheus:mt_bench|vicuna|hhh | "
-                                 "pairwise:FILE | PATH (see `judge bench suites`)")
+                                 "pairwise:FILE | PATH, or a published benchmark: judgebench | "
+                                 "llmbar | rewardbench2 | rmbench | prefgraph (with --data)")
+    r.add_argument("--data", help="a published benchmark's folder as released, or a folder or "
+                                  "file under it (default: $JUDGE_DATA); docs/benchmarks.md")
     r.add_argument("--out", help="run directory (default: runs/bench/SUITE/BACKEND-sSEED)")
     r.add_argument("--data-dir", help="folder holding rm-bench/ and prometheus-eval/ "
                                       "(default: $JUDGE_DATA_DIR or ../shared/data)")
@@ -80,9 +83,8 @@ def run_cmd(args: argparse.Namespace) -> int:
     """Build the suite and the judge, run, then report."""
     from judge.bench.oracle import oracle_backend
     from judge.bench.runner import run_suite
-    from judge.bench.suites import load_suite
 
-    suite = load_suite(args.suite, data=args.data_dir, principle=args.principle)
+    suite = _load(args)
     out = Path(args.out) if args.out else default_out(args.suite, args.backend, args.seed)
     if args.backend == "oracle" or args.backend.startswith("oracle:"):
         mode = args.backend.partition(":")[2] or "gold"
@@ -122,6 +124,30 @@ def run_cmd(args: argparse.Namespace) -> int:
     return 3 if result.counts.get("backend_error") else 0
 
 
+def _load(args: argparse.Namespace) -> Any:
+    """The suite to run: a published benchmark (``--data``) or a named suite / path."""
+    from judge.bench.published import ADAPTERS, load_published
+    from judge.bench.suites import load_suite
+    from judge.errors import ConfigError
+
+    if args.suite in ADAPTERS:
+        if args.data_dir is not None:
+            raise ConfigError(f"--data-dir does not apply to {args.suite}; pass its folder "
+                              "with --data PATH")
+        if args.principle is not None:
+            raise ConfigError(f"--principle does not apply to {args.suite}: each benchmark "
+                              "judges under its own principle (docs/benchmarks.md)")
+        suite = load_published(args.suite, args.data)
+        if suite.missing:
+            print(f"{args.suite}: subsets not found under {suite.source}: "
+                  f"{', '.join(suite.missing)}; running the rest", file=sys.stderr)
+        return suite
+    if args.data is not None:
+        raise ConfigError(f"--data applies to the published benchmarks ({', '.join(ADAPTERS)}); "
+                          f"for '{args.suite}' use --data-dir")
+    return load_suite(args.suite, data=args.data_dir, principle=args.principle)
+
+
 def _write_and_summarise(run_dir: Path, args: argparse.Namespace) -> None:
     from judge.bench.report import fmt, write_report
 
@@ -133,6 +159,10 @@ def _write_and_summarise(run_dir: Path, args: argparse.Namespace) -> None:
     print(f"accuracy {fmt(ov['accuracy'])} · tau {fmt(ov['tau'])} · NDCG {fmt(ov['ndcg'])} · "
           f"top-1 {fmt(ov['top1'])} · unparsed {fmt(ov['unparsed_rate'], ci=False)}% "
           f"({ov['unparsed']} of {ov['lists']}) · strict accuracy {fmt(st['accuracy'])}")
+    if report.get("published"):
+        from judge.bench.published.section import headline
+
+        print(headline(report["published"]))
     print(f"report: {files.markdown}")
 
 
