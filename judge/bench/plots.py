@@ -140,7 +140,7 @@ def style_heatmap(matrices: Mapping[str, Sequence[Sequence[float]]], path: Path,
     n = max(len(matrices), 1)
     fig, axes = plt.subplots(1, n, figsize=(3.6 * n + 0.8, 3.8), squeeze=False)
     image = None
-    for ax, (domain, m) in zip(axes[0], matrices.items(), strict=False):
+    for n_ax, (ax, (domain, m)) in enumerate(zip(axes[0], matrices.items(), strict=False)):
         image = ax.imshow(m, vmin=0, vmax=100, cmap="RdYlGn")
         for i in range(3):
             for j in range(3):
@@ -148,9 +148,10 @@ def style_heatmap(matrices: Mapping[str, Sequence[Sequence[float]]], path: Path,
         ax.set_xticks(range(3))
         ax.set_xticklabels(styles, rotation=30, ha="right")
         ax.set_yticks(range(3))
-        ax.set_yticklabels(styles)
+        ax.set_yticklabels(styles if n_ax == 0 else [""] * 3)
         ax.set_xlabel("rejected style")
-        ax.set_ylabel("chosen style")
+        if n_ax == 0:
+            ax.set_ylabel("chosen style")
         ax.set_title(domain)
     if image is not None:
         fig.colorbar(image, ax=list(axes[0]), shrink=0.8)

@@ -1,8 +1,10 @@
 """Position and length bias of a both-orders run.
 
-- **Order flips**: a list's verdict *changes* when the best-to-worst order of its responses
-  differs between the seeded order and its reverse (for a pair: the winner, or win vs tie). The
-  pair-level share counts, over all response pairs, those whose preference differs.
+- **Order flips**: a list's verdict *changes* when the order its scores put the responses in
+  (equal scores tied) differs between the seeded order and its reverse (for a pair: the winner,
+  or win vs tie). The pair-level share counts, over all response pairs, those whose preference
+  differs. Scores are used rather than the ranking, so a tie the ranking breaks one way in one
+  order and the other way in the other is not a flip (judges without scores: their ranking).
 - **Longer wins**: over response pairs of different length (characters), the share where the
   judge puts the longer one first (a tie counts 1/2), averaged over both orders. The same share
   for the gold order is given beside it: a judge that agrees with longer-wins more than the gold
@@ -30,7 +32,7 @@ def bias(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     judged_long = gold_long = 0.0
     n_long = n_gold_long = 0
     for record in records:
-        values = all_orders(record)
+        values = all_orders(record, prefer_scores=True)
         lengths = record.get("lengths") or {}
         ids = list(record["gold"])
         gold = {k: float(v) for k, v in record["gold"].items()}
