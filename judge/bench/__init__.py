@@ -10,7 +10,10 @@ datasets), :mod:`~judge.bench.suites` (named suites), :mod:`~judge.bench.rmbench
 :mod:`~judge.bench.adapters` (built suites), :mod:`~judge.bench.metrics` (one list),
 :mod:`~judge.bench.aggregate` (groups, bootstrap, strict variant), :mod:`~judge.bench.runner`
 (resumable runs), :mod:`~judge.bench.report`, :mod:`~judge.bench.compare`,
-:mod:`~judge.bench.plots`, :mod:`~judge.bench.oracle` (a gold-label judge for sanity checks).
+:mod:`~judge.bench.plots`, :mod:`~judge.bench.oracle` (a gold-label judge for sanity checks),
+:mod:`~judge.bench.published` (JudgeBench, LLMBar, RewardBench 2, RM-Bench's style matrix and
+preference graphs from their own files, scored by their authors' rules) and
+:mod:`~judge.bench.paired` (paired differences between runs on common items).
 """
 
 from __future__ import annotations

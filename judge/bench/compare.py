@@ -75,9 +75,9 @@ def render_markdown(comparison: dict[str, Any], plot: Path | None = None) -> str
     pairs = comparison.get("paired")
     if pairs and not pairs["same_items"]:
         sizes = ", ".join(f"{k}: {n}" for k, n in pairs["items"].items())
-        out += [f"**Warning: different item sets ({sizes}); the overall figures below are not "
-                f"comparable. See the paired differences on the {pairs['common']} common "
-                "items.**", ""]
+        out += [(f"**Warning: different item sets ({sizes}); the overall figures below are "
+                 f"not comparable. See the paired differences on the {pairs['common']} common "
+                 "items.**"), ""]
     out += ["| Run | Model | Template | Seed | Perm. | Suite (version) | Lists | Run date |",
             "|---|---|---|---:|---:|---|---:|---|"]
     for label, rep in runs.items():

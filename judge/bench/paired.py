@@ -75,11 +75,11 @@ def markdown(result: Mapping[str, Any]) -> list[str]:
     out = ["## Paired differences on common items", ""]
     if not result["same_items"]:
         sizes = ", ".join(f"{k}: {n}" for k, n in result["items"].items())
-        out += [f"**Warning: the runs judged different item sets ({sizes} items); only the "
+        out += [(f"**Warning: the runs judged different item sets ({sizes} items); only the "
                 f"{result['common']} items every run judged are compared below, and the "
-                "per-run tables above are not comparable.**", ""]
-    out += [f"Against {result['baseline']}, on {result['common']} common items "
-            "(per-item score x100; 95 % paired bootstrap interval).", "",
+                "per-run tables above are not comparable.**"), ""]
+    out += [(f"Against {result['baseline']}, on {result['common']} common items "
+            "(per-item score x100; 95 % paired bootstrap interval)."), "",
             "| Run | Baseline | This run | Difference | 95 % interval |", "|---|---:|---:|---:|---|"]
     for label, d in result["differences"].items():
         lo, hi = d["ci"]

@@ -153,10 +153,12 @@ def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: in
     """
     if chunk_size < 1:
         raise BenchmarkError(f"chunk size must be at least 1, got {chunk_size}")
-    both = isinstance(suite, PublishedSuite)
-    if both and judge.permutations > 1:
-        raise BenchmarkError(f"--permutations does not apply to {suite.benchmark}: each list is "
-                             "judged in a seeded order and its reverse; drop --permutations")
+    published = suite if isinstance(suite, PublishedSuite) else None
+    both = published is not None
+    if published is not None and judge.permutations > 1:
+        raise BenchmarkError(f"--permutations does not apply to {published.benchmark}: each "
+                             "list is judged in a seeded order and its reverse; drop "
+                             "--permutations")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     config = judge_config(judge) | ({"orders": ORDERS} if both else {})
@@ -178,8 +180,9 @@ def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: in
         "judge": config, "judge_config_hash": config_hash, "package_version": __version__,
         "status": "running", "updated": now(),
     })
-    if both:
-        manifest.update({"benchmark": suite.benchmark, "missing_subsets": list(suite.missing)})
+    if published is not None:
+        manifest.update({"benchmark": published.benchmark,
+                         "missing_subsets": list(published.missing)})
     manifest.setdefault("created", manifest["updated"])
     _write_manifest(manifest_path, manifest)
     if on_start:

@@ -187,6 +187,11 @@ def suites_cmd(args: argparse.Namespace) -> int:
     """List the named suites."""
     from judge.bench.suites import describe_suites
 
+    from judge.bench.published import ADAPTERS, DATA_ENV
+
     for name, desc, where in describe_suites(args.data_dir):
         print(f"{name:22} {desc}\n{'':22} {where}")
+    for name, adapter in ADAPTERS.items():
+        print(f"{name:22} {adapter.title}, scored by its authors' rule\n{'':22} "
+              f"--data PATH or ${DATA_ENV} (docs/benchmarks.md)")
     return 0

@@ -157,5 +157,5 @@ def markdown(result: Mapping[str, Any]) -> list[str]:
             lines.append(f"| {key.partition(':')[2] or key} | {g['pairs']} | "
                          f"{g['accuracy']:.1f} | {g['incorrect']:.1f} | {g['tie']:.1f} | "
                          f"{g['inconsistent']:.1f} |")
-    return lines + ["", "Net vote of both orders (upstream utils/metrics.py): correct when "
-                    "the votes for the label outnumber those against it. Percent of pairs."]
+    return lines + ["", ("Net vote of both orders (upstream utils/metrics.py): correct when "
+                    "the votes for the label outnumber those against it. Percent of pairs.")]

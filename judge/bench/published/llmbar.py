@@ -128,5 +128,5 @@ def markdown(result: Mapping[str, Any]) -> list[str]:
         g = result[name]
         pa = "–" if g["positional_agreement"] is None else f"{g['positional_agreement']:.1f}"
         lines.append(f"| {name} | {g['instances']} | {g['accuracy']:.1f} | {pa} |")
-    return lines + ["", "Accuracy: mean over both orders; positional agreement: share of "
-                    "instances whose two verdicts agree (LLMBar, section 4)."]
+    return lines + ["", ("Accuracy: mean over both orders; positional agreement: share of "
+                    "instances whose two verdicts agree (LLMBar, section 4).")]

@@ -159,5 +159,5 @@ def markdown(result: Mapping[str, Any]) -> list[str]:
     for name, g in result.items():
         tau = "–" if g["tau_b"] is None else f"{g['tau_b']:.1f}"
         lines.append(f"| {name} | {g['lists']} | {g['edges']} | {g['accuracy']:.1f} | {tau} |")
-    return lines + ["", "Only gold edges are scored; incomparable pairs are not. Means over "
-                    "both orders."]
+    return lines + ["", ("Only gold edges are scored; incomparable pairs are not. Means over "
+                    "both orders.")]

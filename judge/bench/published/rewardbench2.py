@@ -192,6 +192,6 @@ def markdown(result: Mapping[str, Any]) -> list[str]:
     """One line per subset, then the mean."""
     lines = ["| Subset | Rows | Score |", "|---|---:|---:|"]
     lines += [f"| {k} | {g['rows']} | {g['score']:.1f} |" for k, g in result.items()]
-    return lines + ["", "Best-of-N accuracy (every chosen above every rejected; 1/k when the "
+    return lines + ["", ("Best-of-N accuracy (every chosen above every rejected; 1/k when the "
                     "one chosen ties k-1 rejected at the top); Ties by its own weighted rule; "
-                    "the mean is unweighted over subsets, as on the RewardBench 2 leaderboard."]
+                    "the mean is unweighted over subsets, as on the RewardBench 2 leaderboard.")]

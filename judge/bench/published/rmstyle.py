@@ -46,7 +46,8 @@ DOMAINS = ("chat", "code", "math", "safety")
 def _files(root: Path) -> list[tuple[Path, str | None]]:
     if root.is_file():
         return [(root, FILES.get(root.name))]
-    found = [(p, d) for name, d in FILES.items() for p in sorted(root.rglob(name))]
+    found: list[tuple[Path, str | None]] = [
+        (p, d) for name, d in FILES.items() for p in sorted(root.rglob(name))]
     if not found:
         found = [(p, None) for p in sorted(root.rglob("total_dataset.json"))]
     return found
@@ -157,9 +158,9 @@ def markdown(result: Mapping[str, Any]) -> list[str]:
     for d, g in result.items():
         lines.append(f"| {d} | {g['prompts']} | {g['hard']:.1f} | {g['normal']:.1f} | "
                      f"{g['easy']:.1f} | {g['total']:.1f} |")
-    lines += ["", "Hard: the correct answer is plainer than the wrong one (upper-right "
+    lines += ["", ("Hard: the correct answer is plainer than the wrong one (upper-right "
               "triangle); normal: same style; easy: the correct answer is richer. Overall: mean "
-              "over the domains present.", ""]
+              "over the domains present."), ""]
     for d, g in result.items():
         if "matrix" not in g:
             continue

@@ -31,7 +31,7 @@ def headline(section: Mapping[str, Any]) -> str:
     main = {"judgebench": ("overall", "accuracy"), "llmbar": ("Natural", "accuracy"),
             "rewardbench2": ("Mean of subsets", "score"), "rmbench": ("overall", "hard"),
             "prefgraph": ("overall", "accuracy")}[section["benchmark"]]
-    group = scores.get(main[0]) or next(iter(scores.values()), {})
+    group: Mapping[str, Any] = scores.get(main[0]) or next(iter(scores.values()), {})
     return (f"{section['benchmark']}: {main[0]} {main[1]} {_pct(group.get(main[1]))} · order "
             f"flips {_pct(b['order_flip_rate'])}% · longer-wins agreement "
             f"{_pct(b['longer_wins_agreement'])}% (gold {_pct(b['gold_longer_wins'])}%)")
@@ -46,19 +46,19 @@ def markdown(section: Mapping[str, Any] | None) -> list[str]:
     b = section["bias"]
     out = [f"## {section['title']}: scored by the authors' rule", ""]
     if section["missing_subsets"]:
-        out += [f"**Missing subsets (not in the data given):** "
-                f"{', '.join(section['missing_subsets'])}. The figures cover the rest.", ""]
+        out += [(f"**Missing subsets (not in the data given):** "
+                f"{', '.join(section['missing_subsets'])}. The figures cover the rest."), ""]
     out += [*ADAPTERS[section["benchmark"]].markdown(section["scores"]), "",
             "## Position and length bias", "",
-            "| Lists judged in both orders | Verdict changes on reversal | Pair preferences "
-            "that flip | Agreement with longer-wins | Gold longer-wins |",
+            ("| Lists judged in both orders | Verdict changes on reversal | Pair preferences "
+            "that flip | Agreement with longer-wins | Gold longer-wins |"),
             "|---:|---:|---:|---:|---:|",
-            f"| {b['lists_both_orders']} | {_pct(b['order_flip_rate'])} | "
+            (f"| {b['lists_both_orders']} | {_pct(b['order_flip_rate'])} | "
             f"{_pct(b['pair_flip_rate'])} | {_pct(b['longer_wins_agreement'])} | "
-            f"{_pct(b['gold_longer_wins'])} |", "",
-            "Percent. A verdict changes when its best-to-worst order differs between the seeded "
+            f"{_pct(b['gold_longer_wins'])} |"), "",
+            ("Percent. A verdict changes when its best-to-worst order differs between the seeded "
             "order and its reverse. Longer-wins: over response pairs of different length, how "
-            "often the judge (both orders) and the gold put the longer one first.", ""]
+            "often the judge (both orders) and the gold put the longer one first."), ""]
     return out
 
 
