@@ -89,3 +89,19 @@ def test_bad_input_and_options_that_do_not_apply(tmp_path: Path,
     assert "--data applies to the published benchmarks" in capsys.readouterr().err
     assert main(["bench", "run", "llmbar", "--out", str(tmp_path / "n")]) == 2
     assert "pass --data PATH" in capsys.readouterr().err
+
+
+def test_data_from_the_environment_and_refusals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture) -> None:
+    data = write_prefgraph(tmp_path / "graphs")
+    monkeypatch.setenv("JUDGE_DATA", str(data))
+    assert main(["bench", "run", "prefgraph", "--backend", "oracle", "--out",
+                 str(tmp_path / "env"), "--resamples", "0", "--no-plots"]) == 0
+    assert "prefgraph: overall accuracy 100.0" in capsys.readouterr().out
+    common = ["--backend", "oracle", "--out", str(tmp_path / "x")]
+    assert main(["bench", "run", "prefgraph", "--data-dir", str(tmp_path), *common]) == 2
+    assert "--data-dir does not apply to prefgraph" in capsys.readouterr().err
+    assert main(["bench", "run", "prefgraph", "--principle", "Be brief.", *common]) == 2
+    assert "--principle does not apply to prefgraph" in capsys.readouterr().err
+    assert main(["bench", "run", "prefgraph", "--data", str(tmp_path / "nope"), *common]) == 2
+    assert "nope (from --data) does not exist" in capsys.readouterr().err
