@@ -185,9 +185,8 @@ def compare_cmd(args: argparse.Namespace) -> int:
 
 def suites_cmd(args: argparse.Namespace) -> int:
     """List the named suites."""
-    from judge.bench.suites import describe_suites
-
     from judge.bench.published import ADAPTERS, DATA_ENV
+    from judge.bench.suites import describe_suites
 
     for name, desc, where in describe_suites(args.data_dir):
         print(f"{name:22} {desc}\n{'':22} {where}")

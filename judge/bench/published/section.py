@@ -45,8 +45,8 @@ def markdown(section: Mapping[str, Any] | None) -> list[str]:
 
     b = section["bias"]
     out = [f"## {section['title']}: scored by the authors' rule", "",
-           "(The generic figures above and below use the seeded order's verdict only; the "
-           "figures here use both orders, as docs/benchmarks.md describes.)", ""]
+           ("(The generic figures above and below use the seeded order's verdict only; the "
+           "figures here use both orders, as docs/benchmarks.md describes.)"), ""]
     if section["missing_subsets"]:
         out += [(f"**Missing subsets (not in the data given):** "
                 f"{', '.join(section['missing_subsets'])}. The figures cover the rest."), ""]
