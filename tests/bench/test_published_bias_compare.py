@@ -68,3 +68,28 @@ def test_compare_marks_different_item_sets(tmp_path: Path,
     out = capsys.readouterr().out
     assert "Warning: different item sets" in out and "on 2 common items" in out
     assert "| 100.0 | 0.0 | -100.0 |" in out
+
+
+def test_a_judge_that_always_picks_the_first_shown_is_caught(tmp_path: Path) -> None:
+    import json
+
+    from judge.backends.scripted import ScriptedBackend
+    from judge.bench.published import load_published
+    from judge.bench.report import build_report
+    from judge.bench.runner import run_suite
+    from judge.core import Judge
+    from judge.types import Generation, GenerationRequest
+
+    def first_wins(request: GenerationRequest) -> Generation:
+        shown = list(json.loads(request.messages[-1].content)["responses"])
+        scores = {m: 5 if n == 0 else 1 for n, m in enumerate(shown)}
+        return Generation(text=json.dumps({"scores": scores, "best-to-worst": shown}),
+                          finish_reason="stop")
+
+    suite = load_published("llmbar", write_llmbar(tmp_path / "data"))
+    run_suite(suite, Judge(ScriptedBackend(first_wins, name="first")), tmp_path / "run")
+    section = build_report(tmp_path / "run", resamples=0)["published"]
+    assert section["bias"]["order_flip_rate"] == 100.0
+    for subset in ("Natural", "Adversarial/Neighbor"):
+        assert section["scores"][subset]["accuracy"] == 50.0          # right once of two
+        assert section["scores"][subset]["positional_agreement"] == 0.0
