@@ -20,7 +20,13 @@ def _rec(n: int, label: str, family: str, first: dict | None, second: dict | Non
 
 
 def test_loads_every_pair_with_gold_family_and_missing_model(tmp_path: Path) -> None:
-    suite = load_published("judgebench", write_judgebench(tmp_path))
+    write_judgebench(tmp_path)
+    results = tmp_path / "outputs" / ("dataset=judgebench,response_model=gpt-4o-2024-05-13,"
+                                      "judge_name=arena_hard,judge_model=x.jsonl")
+    results.parent.mkdir()          # a judge's published results: not pairs to judge
+    results.write_text((tmp_path / "data").joinpath(
+        "dataset=judgebench,response_model=gpt-4o-2024-05-13.jsonl").read_text())
+    suite = load_published("judgebench", tmp_path)
     assert [it.id for it in suite.items] == [f"pair-{n}" for n in range(len(JB_ROWS))]
     assert [it.ranking for it in suite.items] == [["A", "B"], ["A", "B"], ["B", "A"],
                                                   ["B", "A"], ["A", "B"]]

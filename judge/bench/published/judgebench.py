@@ -59,10 +59,14 @@ def family(source: str) -> str:
 
 
 def _files(root: Path) -> list[Path]:
+    """The pair files; judges' result files (``outputs/``, ``judge_name=`` in the name) are
+    not data."""
     if root.is_file():
         return [root]
-    found = sorted(root.rglob("dataset=judgebench*.jsonl"))
-    return found or sorted(p for p in root.rglob("*.jsonl") if "outputs" not in p.parts)
+    files = [p for p in sorted(root.rglob("*.jsonl"))
+             if "outputs" not in p.relative_to(root).parts and "judge_name=" not in p.name]
+    named = [p for p in files if p.name.startswith("dataset=judgebench")]
+    return named or files
 
 
 def load(root: Path) -> PublishedSuite:

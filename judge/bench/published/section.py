@@ -58,9 +58,10 @@ def markdown(section: Mapping[str, Any] | None) -> list[str]:
             (f"| {b['lists_both_orders']} | {_pct(b['order_flip_rate'])} | "
             f"{_pct(b['pair_flip_rate'])} | {_pct(b['longer_wins_agreement'])} | "
             f"{_pct(b['gold_longer_wins'])} |"), "",
-            ("Percent. A verdict changes when its best-to-worst order differs between the seeded "
-            "order and its reverse. Longer-wins: over response pairs of different length, how "
-            "often the judge (both orders) and the gold put the longer one first."), ""]
+            ("Percent. A verdict changes when the order the judge's scores put the responses "
+             "in (equal scores tied) differs between the seeded order and its reverse. "
+             "Longer-wins: over response pairs of different length, how often the judge (both "
+             "orders) and the gold put the longer one first; a tie counts 1/2."), ""]
     return out
 
 
