@@ -43,7 +43,9 @@ def test_accuracy_over_both_orders_and_positional_agreement_by_hand() -> None:
     assert result["Adversarial/Neighbor"]["positional_agreement"] == 50.0
     assert result["Adversarial (mean)"]["accuracy"] == 25.0
     no_verdict = llmbar.score([_rec("Natural", 1, O1, None)])["Natural"]
-    assert no_verdict["accuracy"] == 50.0 and no_verdict["positional_agreement"] is None
+    assert no_verdict["accuracy"] == 50.0 and no_verdict["positional_agreement"] == 0.0
+    neither = llmbar.score([_rec("Natural", 1, None, None)])["Natural"]   # upstream: equal
+    assert neither["accuracy"] == 0.0 and neither["positional_agreement"] == 100.0
 
 
 def test_a_bad_label_names_adapter_file_line_and_field(tmp_path: Path) -> None:

@@ -83,13 +83,14 @@ def load(root: Path) -> PublishedSuite:
     return PublishedSuite(NAME, items, BUILDER, str(root), benchmark=NAME, missing=missing)
 
 
-def instance(record: Mapping[str, Any]) -> tuple[float, bool | None]:
+def instance(record: Mapping[str, Any]) -> tuple[float, bool]:
     """Correctness averaged over the two orders (a tie or no verdict is wrong), and whether the
-    two verdicts agree (None when one order has no verdict)."""
+    two verdicts are equal. As in LLMBar's own statistics (``equal``), two missing verdicts are
+    equal, and one missing verdict equals nothing."""
     winner = "output_1" if record["meta"]["label"] == 1 else "output_2"
     verdicts = [prefers(v, "output_1", "output_2") for v in all_orders(record)]
     correct = sum(v == winner for v in verdicts) / max(len(verdicts), 1)
-    agree = None if None in verdicts or len(verdicts) < 2 else verdicts[0] == verdicts[1]
+    agree = len(verdicts) == 2 and verdicts[0] == verdicts[1]
     return correct, agree
 
 
@@ -100,23 +101,20 @@ def item_score(record: Mapping[str, Any]) -> float:
 
 def score(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Accuracy and positional agreement per subset, Adversarial mean and overall."""
-    groups: dict[str, list[tuple[float, bool | None]]] = defaultdict(list)
+    groups: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     for r in records:
         groups[str(r["meta"]["subset"])].append(instance(r))
     out: dict[str, Any] = {}
     for name, rows in groups.items():
-        agree = [a for _, a in rows if a is not None]
         out[name] = {"instances": len(rows),
                      "accuracy": 100.0 * sum(c for c, _ in rows) / len(rows),
-                     "positional_agreement": 100.0 * sum(agree) / len(agree) if agree else None}
+                     "positional_agreement": 100.0 * sum(a for _, a in rows) / len(rows)}
     adv = [out[s] for s in ADVERSARIAL if s in out]
     if adv:
         out["Adversarial (mean)"] = {
             "instances": sum(a["instances"] for a in adv),
-            "accuracy": sum(a["accuracy"] for a in adv) / len(adv),
-            "positional_agreement": (
-                sum(a["positional_agreement"] for a in adv) / len(adv)
-                if all(a["positional_agreement"] is not None for a in adv) else None)}
+            **{k: sum(a[k] for a in adv) / len(adv)
+               for k in ("accuracy", "positional_agreement")}}
     return out
 
 
@@ -126,7 +124,7 @@ def markdown(result: Mapping[str, Any]) -> list[str]:
     known = [*SUBSETS, "Adversarial (mean)"]
     for name in [*(k for k in known if k in result), *sorted(set(result) - set(known))]:
         g = result[name]
-        pa = "–" if g["positional_agreement"] is None else f"{g['positional_agreement']:.1f}"
-        lines.append(f"| {name} | {g['instances']} | {g['accuracy']:.1f} | {pa} |")
+        lines.append(f"| {name} | {g['instances']} | {g['accuracy']:.1f} | "
+                     f"{g['positional_agreement']:.1f} |")
     return lines + ["", ("Accuracy: mean over both orders; positional agreement: share of "
                     "instances whose two verdicts agree (LLMBar, section 4).")]
