@@ -17,7 +17,7 @@ from os.path import commonprefix
 from pathlib import Path
 from typing import Any
 
-from judge.bench.items import BenchItem
+from judge.bench.gold import GoldItem
 from judge.bench.loaders import check_principle, item_from_row
 from judge.errors import BenchmarkError, InputError
 from judge.hashing import text_hash
@@ -54,7 +54,7 @@ def _criterion(rubric: str) -> str:
     return f"{title} #{text_hash(rubric, 6)}"
 
 
-def build_prometheus(folder: Path, name: str) -> list[BenchItem]:
+def build_prometheus(folder: Path, name: str) -> list[GoldItem]:
     """Build the ``prometheus:NAME`` suite from the prometheus-eval data folder.
 
     Raises:
@@ -71,7 +71,7 @@ def build_prometheus(folder: Path, name: str) -> list[BenchItem]:
     return _hhh(rows, path) if name == "hhh" else _graded(rows, path, name)
 
 
-def _graded(rows: list[dict[str, Any]], path: Path, name: str) -> list[BenchItem]:
+def _graded(rows: list[dict[str, Any]], path: Path, name: str) -> list[GoldItem]:
     groups: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         groups[row["idx"]].append(row)
@@ -93,7 +93,7 @@ def _graded(rows: list[dict[str, Any]], path: Path, name: str) -> list[BenchItem
             responses[rid] = text
             scores[rid] = statistics.fmean(float(s) for s in row["gpt4_score"])
         category = str(group[0].get("category", "general"))
-        items.append(BenchItem(
+        items.append(GoldItem(
             id=f"{name}-{idx}", principle=rubric, prompt=prompt, responses=responses,
             scores=scores, category=category, domain=_DOMAINS.get(category, "chat"),
             metadata={"source": f"prometheus-eval/{path.name}", "upstream_idx": idx,
@@ -127,7 +127,7 @@ def _shared_prompt(instructions: list[str]) -> tuple[str, list[str]]:
     return prompt, middles
 
 
-def _hhh(rows: list[dict[str, Any]], path: Path) -> list[BenchItem]:
+def _hhh(rows: list[dict[str, Any]], path: Path) -> list[GoldItem]:
     items = []
     for n, row in enumerate(rows):
         chosen, rejected = (_sections(row[k]) for k in ("chosen_instruction",
@@ -137,7 +137,7 @@ def _hhh(rows: list[dict[str, Any]], path: Path) -> list[BenchItem]:
             raise BenchmarkError(f"{path}: row {n}: chosen and rejected have different prompts")
         rubric = chosen["Score Rubrics"].strip()
         aspect = str(row.get("source", "other"))
-        items.append(BenchItem(
+        items.append(GoldItem(
             id=f"hhh-{n}", principle=rubric, prompt=prompt,
             responses={"chosen": chosen["Response to evaluate"].strip(),
                        "rejected": rejected["Response to evaluate"].strip()},
@@ -149,7 +149,7 @@ def _hhh(rows: list[dict[str, Any]], path: Path) -> list[BenchItem]:
     return items
 
 
-def build_pairwise(path: str | Path, principle: str | None = None) -> list[BenchItem]:
+def build_pairwise(path: str | Path, principle: str | None = None) -> list[GoldItem]:
     """Build items from chosen/rejected JSONL rows (RewardBench style).
 
     A row has ``prompt`` (text or chat messages), ``chosen`` (text or messages), ``rejected``

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from judge.bench import paired
 from judge.bench.report import CHANCE_FIGURES, LABELS, build_report, fmt, judge_label
-from judge.bench.runner import now
+from judge.bench.runner import load_records, now, read_manifest
 from judge.errors import BenchmarkError
 
 
@@ -43,9 +44,16 @@ def build_comparison(run_dirs: list[str | Path], *, resamples: int = 1000,
         raise BenchmarkError("give at least one run directory to compare")
     reports = [build_report(d, resamples=resamples, seed=seed) for d in run_dirs]
     versions = {(r["run"]["suite"], r["run"]["suite_version"]) for r in reports}
-    return {"compare_date": now(), "runs": dict(zip(_labels(reports), reports, strict=True)),
+    labels = _labels(reports)
+    values = {}
+    for label, d in zip(labels, run_dirs, strict=True):
+        manifest = read_manifest(d)
+        values[label] = paired.item_values(manifest, load_records(d, manifest))
+    return {"compare_date": now(), "runs": dict(zip(labels, reports, strict=True)),
             "same_suite": len(versions) == 1,
-            "suites": sorted(f"{s} {v}" for s, v in versions)}
+            "suites": sorted(f"{s} {v}" for s, v in versions),
+            "paired": paired.paired(values, resamples=resamples, seed=seed)
+            if len(run_dirs) > 1 else None}
 
 
 def _shared_chance(runs: dict[str, Any]) -> dict[str, Any] | None:
@@ -64,6 +72,12 @@ def render_markdown(comparison: dict[str, Any], plot: Path | None = None) -> str
     if not comparison["same_suite"]:
         out += [("**Warning: the runs used different suites or suite versions "
                 f"({'; '.join(comparison['suites'])}); their figures are not comparable.**"), ""]
+    pairs = comparison.get("paired")
+    if pairs and not pairs["same_items"]:
+        sizes = ", ".join(f"{k}: {n}" for k, n in pairs["items"].items())
+        out += [(f"**Warning: different item sets ({sizes}); the overall figures below are "
+                 f"not comparable. See the paired differences on the {pairs['common']} common "
+                 "items.**"), ""]
     out += ["| Run | Model | Template | Seed | Perm. | Suite (version) | Lists | Run date |",
             "|---|---|---|---:|---:|---|---:|---|"]
     for label, rep in runs.items():
@@ -96,6 +110,8 @@ def render_markdown(comparison: dict[str, Any], plot: Path | None = None) -> str
                 fmt(by[g]["accuracy"], ci=False) if g in by else "–" for g in groups) + " |")
     out += ["", ("Figures as in `judge bench report` (docs/metrics.md); intervals in each "
             "run's report.json."), ""]
+    if pairs:
+        out += paired.markdown(pairs)
     if plot:
         out += [f"![comparison]({plot.name})", ""]
     return "\n".join(out)

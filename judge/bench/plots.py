@@ -130,3 +130,33 @@ def report_plots(report: Mapping[str, Any], records: Sequence[Mapping[str, Any]]
                      f"{name}: by domain (95 % CI)"),
         score_distribution(records, folder / "scores.png", f"{name}: score distribution"),
     ]
+
+
+def style_heatmap(matrices: Mapping[str, Sequence[Sequence[float]]], path: Path,
+                  title: str) -> Path:
+    """One 3x3 heat map per domain: rows chosen style, columns rejected style, cells in %."""
+    plt = _pyplot()
+    styles = ("concise", "detailed", "markdown")
+    n = max(len(matrices), 1)
+    fig, axes = plt.subplots(1, n, figsize=(3.6 * n + 0.8, 3.8), squeeze=False)
+    image = None
+    for n_ax, (ax, (domain, m)) in enumerate(zip(axes[0], matrices.items(), strict=False)):
+        image = ax.imshow(m, vmin=0, vmax=100, cmap="RdYlGn")
+        for i in range(3):
+            for j in range(3):
+                ax.text(j, i, f"{m[i][j]:.0f}", ha="center", va="center", fontsize=10)
+        ax.set_xticks(range(3))
+        ax.set_xticklabels(styles, rotation=30, ha="right")
+        ax.set_yticks(range(3))
+        ax.set_yticklabels(styles if n_ax == 0 else [""] * 3)
+        ax.set_xlabel("rejected style")
+        if n_ax == 0:
+            ax.set_ylabel("chosen style")
+        ax.set_title(domain)
+    if image is not None:
+        fig.colorbar(image, ax=list(axes[0]), shrink=0.8)
+    fig.suptitle(title)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path

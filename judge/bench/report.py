@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from judge.bench.aggregate import FIGURES, breakdown
+from judge.bench.published import section as published
 from judge.bench.runner import load_records, now, read_manifest
 from judge.errors import BenchmarkError
 
@@ -59,6 +60,7 @@ def build_report(run_dir: str | Path, *, resamples: int = 1000, seed: int = 0
         "metrics": {"default": breakdown(records, strict=False, resamples=resamples, seed=seed),
                     "strict": breakdown(records, strict=True, resamples=resamples, seed=seed),
                     "chance": breakdown(records, chance=True, resamples=0)},
+        "published": published.build(manifest, records),
     }
 
 
@@ -145,6 +147,7 @@ def render_markdown(report: dict[str, Any], plots: list[Path] | None = None,
             "and top-1 are far from 0 by chance). Brackets: 95 % bootstrap intervals over "
             f"lists ({b['resamples']} resamples, seed {b['seed']}). Definitions: "
             "docs/metrics.md."), ""]
+    out += published.markdown(report.get("published"))
     for key, title in (("category", "Category"), ("domain", "Domain"),
                        ("principle", "Principle")):
         groups = default[f"by_{key}"]
@@ -171,6 +174,7 @@ def write_report(run_dir: str | Path, *, resamples: int = 1000, seed: int = 0,
 
         records = load_records(run)
         pngs = plotting.report_plots(report, records, run / "plots")
+        pngs += published.plots(report.get("published"), run / "plots")
     md, js = run / "report.md", run / "report.json"
     js.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     md.write_text(render_markdown(report, pngs), encoding="utf-8")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from judge.bench.items import BenchItem
+from judge.bench.gold import GoldItem
 from judge.errors import BenchmarkError
 
 BUILDER = "rm-bench/1"
@@ -73,7 +73,7 @@ PRINCIPLES: tuple[RMBenchPrinciple, ...] = (
 
 
 def build(folder: Path, principles: tuple[RMBenchPrinciple, ...] = PRINCIPLES
-          ) -> list[BenchItem]:
+          ) -> list[GoldItem]:
     """Build the suite from an RM-Bench data folder.
 
     Args:
@@ -86,7 +86,7 @@ def build(folder: Path, principles: tuple[RMBenchPrinciple, ...] = PRINCIPLES
     present = [name for name in FILES if (folder / name).is_file()]
     if not present:
         raise BenchmarkError(f"{folder}: no RM-Bench files ({', '.join(FILES)}) found")
-    items: list[BenchItem] = []
+    items: list[GoldItem] = []
     for name in present:
         rows = _read(folder / name)
         for n, row in enumerate(rows):
@@ -105,7 +105,7 @@ def _read(path: Path) -> list[dict[str, Any]]:
 
 
 def _items_for(row: dict[str, Any], file: str, n: int,
-               principles: tuple[RMBenchPrinciple, ...]) -> list[BenchItem]:
+               principles: tuple[RMBenchPrinciple, ...]) -> list[GoldItem]:
     where = f"{file} row {n}"
     for key in ("prompt", "chosen", "rejected"):
         if key not in row:
@@ -126,7 +126,7 @@ def _items_for(row: dict[str, Any], file: str, n: int,
     for p in principles:
         order = [f"{g}-{s}" for g in ("chosen", "rejected") for s in p.style_order]
         scores = {rid: float(len(order) - pos) for pos, rid in enumerate(order) if rid in texts}
-        out.append(BenchItem(
+        out.append(GoldItem(
             id=f"rmb-{stem}-{upstream}-{p.name.removeprefix('rmb-')}", principle=p.text,
             prompt=row["prompt"], responses=texts, scores=scores,
             ranking=sorted(texts, key=lambda r: -scores[r]), category=p.category,

@@ -26,6 +26,8 @@ from typing import Any
 from judge._version import __version__
 from judge.backends.base import ScoringBackend
 from judge.bench.gold import GoldItem
+from judge.bench.published.base import PublishedSuite
+from judge.bench.published.orders import ORDERS, judge_both_orders
 from judge.bench.suites import Suite
 from judge.core import Judge
 from judge.errors import BenchmarkError
@@ -125,9 +127,12 @@ def load_records(out_dir: str | Path, manifest: dict[str, Any] | None = None
 
 
 def _record(key: str, config_hash: str, gold: GoldItem, judge: Judge, j: Judgment,
-            direct: bool) -> dict[str, Any]:
+            direct: bool, orders: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     item = coerce_item(gold.to_rank_item())
-    return {
+    extra = {} if orders is None else {  # both-orders runs of published benchmarks
+        "orders": orders, "meta": gold.metadata,
+        "lengths": {rid: len(text) for rid, text in gold.responses.items()}}
+    return extra | {
         "key": key, "config": config_hash, "item_id": gold.id, "item_hash": gold.content_hash(),
         "category": gold.category, "domain": gold.domain,
         "principle_name": gold.principle_name(), "gold": gold.gold(), "direct": direct,
@@ -154,9 +159,15 @@ def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: in
     """
     if chunk_size < 1:
         raise BenchmarkError(f"chunk size must be at least 1, got {chunk_size}")
+    published = suite if isinstance(suite, PublishedSuite) else None
+    both = published is not None
+    if published is not None and judge.permutations > 1:
+        raise BenchmarkError(f"--permutations does not apply to {published.benchmark}: each "
+                             "list is judged in a seeded order and its reverse; drop "
+                             "--permutations")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    config = judge_config(judge)
+    config = judge_config(judge) | ({"orders": ORDERS} if both else {})
     config_hash = json_hash(config)
     manifest_path = out / MANIFEST
     manifest: dict[str, Any] = {}
@@ -175,6 +186,9 @@ def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: in
         "judge": config, "judge_config_hash": config_hash, "package_version": __version__,
         "status": "running", "updated": now(),
     })
+    if published is not None:
+        manifest.update({"benchmark": published.benchmark,
+                         "missing_subsets": list(published.missing)})
     manifest.setdefault("created", manifest["updated"])
     _write_manifest(manifest_path, manifest)
     if on_start:
@@ -191,7 +205,19 @@ def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: in
                 if progress:
                     progress(1)
 
-            judge.rank([it.to_rank_item() for it in chunk], on_judgment=finished)
+            def finished_both(i: int, orders: list[dict[str, Any]], j: Judgment,
+                              chunk: list[GoldItem] = chunk) -> None:
+                item = chunk[i]
+                appender.write(_record(keys[item.id], config_hash, item, judge, j, direct,
+                                       orders))
+                result.judged += 1
+                if progress:
+                    progress(1)
+
+            if both:
+                judge_both_orders(judge, chunk, finished_both)
+            else:
+                judge.rank([it.to_rank_item() for it in chunk], on_judgment=finished)
     wanted = set(keys.values())
     records = [r for r in load_records(out, manifest) if r["key"] in wanted]
     result.counts = Counter(str(r["status"]) for r in records)

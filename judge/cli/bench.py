@@ -27,7 +27,10 @@ def register(sub: Any) -> None:
                                      "--backend oracle | oracle:reversed | oracle:noisy answers "
                                      "from the gold labels (a sanity check).")
     r.add_argument("suite", help="sample | rm-bench | prometheus:mt_bench|vicuna|hhh | "
-                                 "pairwise:FILE | PATH (see `judge bench suites`)")
+                                 "pairwise:FILE | PATH, or a published benchmark: judgebench | "
+                                 "llmbar | rewardbench2 | rmbench | prefgraph (with --data)")
+    r.add_argument("--data", help="a published benchmark's folder as released, or a folder or "
+                                  "file under it (default: $JUDGE_DATA); docs/benchmarks.md")
     r.add_argument("--out", help="run directory (default: runs/bench/SUITE/BACKEND-sSEED)")
     r.add_argument("--data-dir", help="folder holding rm-bench/ and prometheus-eval/ "
                                       "(default: $JUDGE_DATA_DIR or ../shared/data)")
@@ -82,11 +85,10 @@ def run_cmd(args: argparse.Namespace) -> int:
     """Build the suite and the judge, run, then report."""
     from judge.backends import backend_entry, load_backend
     from judge.bench.runner import run_suite
-    from judge.bench.suites import load_suite
 
     out = Path(args.out) if args.out else default_out(args.suite, args.backend, args.seed)
     check_writable(out, "--out", directory=True)
-    suite = load_suite(args.suite, data=args.data_dir, principle=args.principle)
+    suite = _load(args)
     if backend_entry(args.backend).needs:  # the oracle answers from the suite's gold labels
         args.backend = load_backend(args.backend, context={"items": suite.items},
                                     **parse_options(args.backend_option))
@@ -125,6 +127,30 @@ def run_cmd(args: argparse.Namespace) -> int:
     return 3 if result.counts.get("backend_error") else 0
 
 
+def _load(args: argparse.Namespace) -> Any:
+    """The suite to run: a published benchmark (``--data``) or a named suite / path."""
+    from judge.bench.published import ADAPTERS, load_published
+    from judge.bench.suites import load_suite
+    from judge.errors import ConfigError
+
+    if args.suite in ADAPTERS:
+        if args.data_dir is not None:
+            raise ConfigError(f"--data-dir does not apply to {args.suite}; pass its folder "
+                              "with --data PATH")
+        if args.principle is not None:
+            raise ConfigError(f"--principle does not apply to {args.suite}: each benchmark "
+                              "judges under its own principle (docs/benchmarks.md)")
+        suite = load_published(args.suite, args.data)
+        if suite.missing:
+            print(f"{args.suite}: subsets not found under {suite.source}: "
+                  f"{', '.join(suite.missing)}; running the rest", file=sys.stderr)
+        return suite
+    if args.data is not None:
+        raise ConfigError(f"--data applies to the published benchmarks ({', '.join(ADAPTERS)}); "
+                          f"for '{args.suite}' use --data-dir")
+    return load_suite(args.suite, data=args.data_dir, principle=args.principle)
+
+
 def _write_and_summarise(run_dir: Path, args: argparse.Namespace) -> None:
     from judge.bench.report import fmt, write_report
 
@@ -136,6 +162,10 @@ def _write_and_summarise(run_dir: Path, args: argparse.Namespace) -> None:
     print(f"accuracy {fmt(ov['accuracy'])} · tau {fmt(ov['tau'])} · NDCG {fmt(ov['ndcg'])} · "
           f"top-1 {fmt(ov['top1'])} · unparsed {fmt(ov['unparsed_rate'], ci=False)}% "
           f"({ov['unparsed']} of {ov['lists']}) · strict accuracy {fmt(st['accuracy'])}")
+    if report.get("published"):
+        from judge.bench.published.section import headline
+
+        print(headline(report["published"]))
     print(f"report: {files.markdown}")
 
 
@@ -160,8 +190,12 @@ def compare_cmd(args: argparse.Namespace) -> int:
 
 def suites_cmd(args: argparse.Namespace) -> int:
     """List the named suites."""
+    from judge.bench.published import ADAPTERS, DATA_ENV
     from judge.bench.suites import describe_suites
 
     for name, desc, where in describe_suites(args.data_dir):
         print(f"{name:22} {desc}\n{'':22} {where}")
+    for name, adapter in ADAPTERS.items():
+        print(f"{name:22} {adapter.title}, scored by its authors' rule\n{'':22} "
+              f"--data PATH or ${DATA_ENV} (docs/benchmarks.md)")
     return 0

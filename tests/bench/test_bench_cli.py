@@ -17,7 +17,8 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 def test_suites_lists_the_named_suites(capsys: pytest.CaptureFixture) -> None:
     assert main(["bench", "suites"]) == 0
     out = capsys.readouterr().out
-    for name in ("sample", "rm-bench", "prometheus:mt_bench", "pairwise:FILE"):
+    for name in ("sample", "rm-bench", "prometheus:mt_bench", "pairwise:FILE", "judgebench",
+                 "llmbar", "rewardbench2", "rmbench", "prefgraph"):
         assert name in out
 
 
