@@ -7,6 +7,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "label"))
 
-from labelfakes import head_judge, text_judge  # noqa: E402  (fixtures)
+from labelfakes import head_judge, text_judge
 
 __all__ = ["head_judge", "text_judge"]
