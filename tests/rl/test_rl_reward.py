@@ -11,7 +11,7 @@ from judge.backends.scripted import ScriptedBackend
 from judge.core import Judge
 from judge.errors import BackendUnavailable, ConfigError
 from judge.principles import resolve_principle
-from judge.rl import Reward, RewardError, RewardGroup
+from judge.rl import GroupSplitWarning, Reward, RewardError, RewardGroup
 
 
 def shown(backend: ScriptedBackend) -> list[dict]:
@@ -91,9 +91,10 @@ def test_trl_call_groups_consecutive_prompts_and_reads_columns(text_judge):
     completions = [[{"role": "assistant", "content": t}] for t in
                    ["a", "a" * 9, "b" * 17, "b", "b" * 40, "c"]]
     principle = ["no-sycophancy"] * 2 + [None] * 3 + ["no-sycophancy"]
-    out = reward(prompts=prompts, completions=completions, completion_ids=[[1]] * 6,
-                 principle=principle, trainer_state=object(),
-                 log_metric=lambda name, value: metrics.append((name, value)))
+    with pytest.warns(GroupSplitWarning):  # uneven runs at both ends look like split groups
+        out = reward(prompts=prompts, completions=completions, completion_ids=[[1]] * 6,
+                     principle=principle, trainer_state=object(),
+                     log_metric=lambda name, value: metrics.append((name, value)))
     assert out == [float(text_score(t)) for t in ["a", "a" * 9, "b" * 17, "b", "b" * 40, "c"]]
     requests = shown(text_judge.backend)
     assert [r["prompt"] for r in requests] == ["q1", "q2", "q1"]  # runs, not a global group-by
