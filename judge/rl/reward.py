@@ -183,7 +183,8 @@ class Reward:
         if self.principle_weights is not None and principle is not None:
             raise ConfigError("give principle or principle_weights, not both (the weights "
                               "name every principle a sample is judged under)")
-        if group_size is not None and (isinstance(group_size, bool) or group_size < 1):
+        if group_size is not None and (isinstance(group_size, bool)
+                                       or not isinstance(group_size, int) or group_size < 1):
             raise ConfigError(f"group_size must be >= 1 (GRPO's num_generations), got "
                               f"{group_size!r}")
         if isinstance(judge, Judge):

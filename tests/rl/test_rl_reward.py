@@ -109,8 +109,9 @@ def test_trl_group_size_cuts_runs(text_judge):
     reward = Reward(text_judge, on_failure="none", group_size=2)
     assert reward(prompts=["q"] * 4, completions=["a", "bb", "c", "dd"]) == [1.0] * 4
     assert [len(r["responses"]) for r in shown(text_judge.backend)] == [2, 2]
-    with pytest.raises(ConfigError, match="group_size"):
-        Reward(text_judge, on_failure="none", group_size=0)
+    for bad in (0, 2.0, True):
+        with pytest.raises(ConfigError, match="group_size"):
+            Reward(text_judge, on_failure="none", group_size=bad)
 
 
 def test_principle_required_somewhere():
