@@ -18,9 +18,9 @@ from judge.types import Status
 STATUSES: tuple[str, ...] = get_args(Status)
 
 SPLIT_FIX = ("make per_device_train_batch_size × steps_per_generation (the completions one "
-             "process scores per call) a multiple of num_generations; TRL itself only checks "
-             "the global generation batch. Pass Reward(group_size=num_generations) for an exact "
-             "check")
+             "process scores per call) a multiple of num_generations (TRL itself only checks "
+             "the global generation batch)")
+SIZE_HINT = "; pass Reward(group_size=num_generations) for an exact check"
 
 
 class GroupSplitWarning(UserWarning):

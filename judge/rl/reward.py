@@ -34,7 +34,7 @@ from judge.core import Judge
 from judge.errors import BackendError, ConfigError, InputError, JudgeError
 from judge.label.chat import prompt_text, response_text
 from judge.principles import Principle
-from judge.rl.groups import SPLIT_FIX, GroupSplitWarning, batch_spans, log_to_trl
+from judge.rl.groups import SIZE_HINT, SPLIT_FIX, GroupSplitWarning, batch_spans, log_to_trl
 from judge.rl.shaping import (
     check_length_penalty,
     check_reward_mode,
@@ -322,9 +322,10 @@ class Reward:
                 self.stats.split_groups += len(split)
                 first, self._split_warned = not self._split_warned, True
             if first:
+                fix = SPLIT_FIX + (SIZE_HINT if self.group_size is None else "")
                 warnings.warn(f"reward '{self.__name__}': a group reached the reward in parts "
-                              f"and is ranked in parts ({split[0]}); {SPLIT_FIX}. "
-                              "Warned once.", GroupSplitWarning, stacklevel=2)
+                              f"and is ranked in parts ({split[0]}); {fix}. Warned once.",
+                              GroupSplitWarning, stacklevel=2)
         groups = [RewardGroup(texts[a], answers[a:b], principles[a]) for a, b in spans]
         outcomes = self.judge_groups(groups)
         rewards = [r for out in outcomes for r in out.rewards]
