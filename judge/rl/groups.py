@@ -68,12 +68,12 @@ def batch_spans(keys: Sequence[Hashable], group_size: int | None
 
 
 def log_to_trl(kwargs: Mapping[str, Any], name: str, statuses: Sequence[str],
-               counts: Mapping[str, int]) -> None:
+               failed: Sequence[bool], counts: Mapping[str, int]) -> None:
     """Report one call's outcome through TRL's ``log_metric`` / ``log_extra`` when given.
 
-    ``log_metric(name, value)`` (TRL >= 1.0) gets, per call: ``<name>/failed_frac``, the
-    sample counts per judge status ``<name>/status_<status>`` (all four, so every step has the
-    same keys) and ``counts`` (``fallback``, ``none``, ``split_groups``) as ``<name>/<key>``;
+    ``log_metric(name, value)`` (TRL >= 1.0) gets, per call: ``<name>/failed_frac`` (the
+    share of samples whose judgment failed), the sample counts per judge status
+    ``<name>/status_<status>`` (every status, so every step has the same keys) and ``counts`` (``fallback``, ``none``, ``split_groups``) as ``<name>/<key>``;
     TRL averages each over the logging step. ``log_extra(column, values)`` gets each sample's
     status in the completions table as ``<name>_status``.
     """
@@ -81,8 +81,7 @@ def log_to_trl(kwargs: Mapping[str, Any], name: str, statuses: Sequence[str],
     log_extra: Callable[[str, list[Any]], None] | None = kwargs.get("log_extra")
     if callable(log_metric) and statuses:
         per_status = Counter(statuses)
-        failed = sum(per_status[s] for s in ("unparsed", "backend_error"))
-        log_metric(f"{name}/failed_frac", failed / len(statuses))
+        log_metric(f"{name}/failed_frac", sum(failed) / len(statuses))
         for status in STATUSES:
             log_metric(f"{name}/status_{status}", float(per_status[status]))
         for key, value in counts.items():

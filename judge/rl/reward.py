@@ -334,7 +334,7 @@ class Reward:
         failed = [out.failed for (a, b), out in zip(spans, outcomes, strict=True)
                   for _ in range(a, b)]
         fallback = sum(failed) if isinstance(self.on_failure, float) else 0
-        log_to_trl(kwargs, self.__name__, statuses,
+        log_to_trl(kwargs, self.__name__, statuses, failed,
                    {"fallback": fallback, "none": sum(failed) - fallback,
                     "split_groups": len(split)})
         return rewards

@@ -14,6 +14,7 @@ from labelfakes import fake_backend, text_score, verdict
 from judge.backends.scripted import ScriptedBackend
 from judge.core import Judge
 from judge.rl import AsyncReward, GroupSplitWarning, Reward
+from judge.rl.groups import STATUSES
 from judge.types import Generation, GenerationRequest
 
 
@@ -43,9 +44,10 @@ def test_failed_samples_are_none_and_counted_through_log_metric():
                  log_extra=lambda column, values: extra.setdefault(column, []).extend(values))
     assert out == [1.0, 2.0, None, None, None, None, 1.0, 2.0]
     logged = dict(metrics)
-    assert logged == {"j/failed_frac": 0.5, "j/status_ok": 4.0, "j/status_repaired": 0.0,
-                      "j/status_unparsed": 2.0, "j/status_backend_error": 2.0,
-                      "j/fallback": 0.0, "j/none": 4.0, "j/split_groups": 0.0}
+    per_status = {"ok": 4.0, "unparsed": 2.0, "backend_error": 2.0}
+    assert logged == {"j/failed_frac": 0.5, "j/fallback": 0.0, "j/none": 4.0,
+                      "j/split_groups": 0.0,
+                      **{f"j/status_{s}": per_status.get(s, 0.0) for s in STATUSES}}
     assert extra == {"j_status": ["ok"] * 2 + ["unparsed"] * 2 + ["backend_error"] * 2
                      + ["ok"] * 2}
     numeric = Reward(Judge(fake_backend(), principle="Be brief."), on_failure=-1, name="n")
