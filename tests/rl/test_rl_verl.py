@@ -76,6 +76,15 @@ def test_readme_config_loads_our_function(tmp_path):
     print(f"loaded by the {loader} loader")
 
 
+def test_a_file_path_loads_too(tmp_path):
+    config = config_with(scripted(tmp_path, '{"score": 2}'), backend_options={"cycle": True})
+    config["reward"]["custom_reward_function"]["path"] = verl.__file__
+    fn, _ = get_custom_reward_fn(config)
+    assert fn.args[0].__module__ != "judge.rl.verl"  # veRL loaded the file as its own module
+    assert score(fn, "x", {"prompt": "q"})["reward_extra_info"] == {"score": 2.0,
+                                                                    "judge_failed": 0.0}
+
+
 def test_readme_config_sits_where_verl_reads_it():
     root = verl_dir()
     if root is None:
