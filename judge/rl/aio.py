@@ -2,7 +2,8 @@
 
 TRL (1.16) runs a reward function on its own event loop when
 ``trl.trainer.utils.is_async_callable`` says so: an ``async def`` function, or an object whose
-``__call__`` is ``async``. Its async functions are awaited together with ``asyncio.gather``, so
+``__call__`` is ``async`` (objects only since 1.16; older releases would call this one as a
+sync function and fail, so use :class:`Reward` itself there). Its async functions are awaited together with ``asyncio.gather``, so
 a slow HTTP judge no longer holds up the other reward functions. The judge call itself runs in
 a worker thread (``asyncio.to_thread``), so it never blocks that loop.
 
