@@ -15,7 +15,8 @@ silently. ``on_failure`` must be chosen explicitly:
 * a number: failed samples get that value (counted as ``fallback`` in ``stats``).
 * ``"raise"``: raise :class:`RewardError` with the judge's problems.
 
-A group is judged in one call, so a failure always covers the whole group.
+A group is judged in one call, so a failure always covers the whole group (with several
+weighted principles, a failure under any of them does).
 A backend that fails as a whole (a server down) counts as ``backend_error`` for every group of
 the call and follows the same policy. Counters are in :attr:`Reward.stats`.
 """
@@ -23,6 +24,7 @@ the call and follows the same policy. Counters are in :attr:`Reward.stats`.
 from __future__ import annotations
 
 import threading
+import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,9 +32,18 @@ from typing import Any, Literal
 
 from judge.core import Judge
 from judge.errors import BackendError, ConfigError, InputError, JudgeError
-from judge.label.normalize import check_mode, normalize_scores
 from judge.messages import prompt_text, response_text
 from judge.principles import Principle
+from judge.rl.groups import SIZE_HINT, SPLIT_FIX, GroupSplitWarning, batch_spans, log_to_trl
+from judge.rl.shaping import (
+    check_length_penalty,
+    check_reward_mode,
+    check_weights,
+    map_scores,
+    mapped_scale,
+    penalize_length,
+    weighted_mean,
+)
 from judge.serve.openrlhf import format_response, parse_body
 from judge.types import Judgment
 
@@ -52,6 +63,20 @@ class RewardGroup:
     principle: str | None = None
 
 
+@dataclass(frozen=True)
+class GroupOutcome:
+    """One group's rewards, whether its judgment failed, its status and the rewards' range.
+
+    ``status`` is the group's worst judge status (over its principles); ``scale`` is the range
+    the rewards fall in, None when unbounded (group-z, a length penalty, or a reward head).
+    """
+
+    rewards: list[float | None]
+    failed: bool
+    status: str
+    scale: tuple[float, float] | None
+
+
 @dataclass
 class RewardStats:
     """Counters since the reward was built (or last :meth:`reset`).
@@ -64,8 +89,9 @@ class RewardStats:
         failed: responses whose group's judgment failed.
         fallback: failed responses given the fixed ``on_failure`` value.
         none: responses returned as ``None`` (failed, or skipped with their group).
-        by_status: group judgments per status (``ok``, ``repaired``, ``unparsed``,
-            ``backend_error``).
+        split_groups: TRL groups that arrived in parts (see :mod:`judge.rl.groups`).
+        by_status: judgments per status (``ok``, ``repaired``, ``unparsed``,
+            ``backend_error``); one per group and principle.
     """
 
     calls: int = 0
@@ -75,13 +101,15 @@ class RewardStats:
     failed: int = 0
     fallback: int = 0
     none: int = 0
+    split_groups: int = 0
     by_status: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-friendly copy."""
         return {"calls": self.calls, "groups": self.groups, "samples": self.samples,
                 "scored": self.scored, "failed": self.failed, "fallback": self.fallback,
-                "none": self.none, "by_status": dict(self.by_status)}
+                "none": self.none, "split_groups": self.split_groups,
+                "by_status": dict(self.by_status)}
 
 
 def check_on_failure(value: Any) -> OnFailure:
@@ -114,12 +142,19 @@ class Reward:
         principle: default principle (library id or text) for samples without one; falls back
             to the judge's own default.
         principle_column: the dataset column (TRL keyword argument) holding per-sample
+            principles; ``None`` to ignore such a column.
+        normalize: score-to-reward mapping within each group: ``none``, ``minmax``,
+            ``group-rank`` (linear in rank), ``group-centered`` (linear, mean 0) or ``group-z``
+            (see :mod:`judge.rl.shaping`).
+        length_penalty: reward subtracted per character of a response beyond ``length_free``.
+        length_free: characters allowed without penalty.
+        principle_weights: judge every group under each of these principles (id or text →
+            weight) and reward the weighted mean; replaces ``principle`` and per-sample
             principles.
-        normalize: reward normalisation within each group (``none``, ``group-z``,
-            ``group-rank``, ``minmax``; see :mod:`judge.label.normalize`).
-        group_size: TRL only: split completions into consecutive groups of this size (GRPO's
-            ``num_generations``). By default consecutive completions that share prompt and
-            principle form a group.
+        group_size: TRL only: GRPO's ``num_generations``. Runs of consecutive completions with
+            the same prompt and principle are cut into groups of this size, and a run that is
+            not a multiple of it (a group split across processes) is warned about once. By
+            default each run is one group.
         name: the name TRL logs this reward under (``rewards/<name>/mean``).
         judge_options: options for a judge built from a spec (``seed``, ``permutations``,
             ``backend_options``...).
@@ -136,12 +171,22 @@ class Reward:
     def __init__(self, judge: Judge | str, *, on_failure: OnFailure,
                  principle: str | Principle | None = None,
                  principle_column: str | None = "principle", normalize: str = "none",
+                 length_penalty: float = 0.0, length_free: int = 0,
+                 principle_weights: Mapping[str, float] | None = None,
                  group_size: int | None = None, name: str = "judge_reward",
                  judge_options: Mapping[str, Any] | None = None) -> None:
         self.on_failure: OnFailure = check_on_failure(on_failure)
-        self.normalize = check_mode(normalize)
-        if group_size is not None and group_size < 1:
-            raise ConfigError(f"group_size must be >= 1, got {group_size}")
+        self.normalize = check_reward_mode(normalize)
+        self.length_penalty, self.length_free = check_length_penalty(length_penalty,
+                                                                     length_free)
+        self.principle_weights = check_weights(principle_weights)
+        if self.principle_weights is not None and principle is not None:
+            raise ConfigError("give principle or principle_weights, not both (the weights "
+                              "name every principle a sample is judged under)")
+        if group_size is not None and (isinstance(group_size, bool)
+                                       or not isinstance(group_size, int) or group_size < 1):
+            raise ConfigError(f"group_size must be >= 1 (GRPO's num_generations), got "
+                              f"{group_size!r}")
         if isinstance(judge, Judge):
             self.judge = judge
         else:
@@ -152,6 +197,7 @@ class Reward:
         self.__name__ = name
         self.stats = RewardStats()
         self._lock = threading.Lock()
+        self._split_warned = False
 
     # ------------------------------------------------------------------ core
     def score_groups(self, groups: Sequence[RewardGroup | tuple[Any, ...] | Mapping[str, Any]]
@@ -166,22 +212,15 @@ class Reward:
             RewardError: a judgment failed and ``on_failure="raise"``.
             ConfigError: a group has no principle and there is no default.
         """
-        return [rewards for rewards, _, _ in self._judge_groups(groups)]
+        return [out.rewards for out in self.judge_groups(groups)]
 
-    def _judge_groups(self, groups: Sequence[RewardGroup | tuple[Any, ...] | Mapping[str, Any]]
-                      ) -> list[tuple[list[float | None], bool, tuple[float, float] | None]]:
-        """(rewards, failed, the rewards' scale or None when unbounded) per group."""
+    def judge_groups(self, groups: Sequence[RewardGroup | tuple[Any, ...] | Mapping[str, Any]]
+                     ) -> list[GroupOutcome]:
+        """Like :meth:`score_groups`, with each group's status, failure flag and scale."""
         coerced = [_coerce_group(g) for g in groups]
-        items: list[dict[str, Any]] = [
-            {"prompt": g.prompt, "responses": list(g.responses),
-             "principle": g.principle or self.principle} for g in coerced]
-        for n, item in enumerate(items):
-            if not item["responses"]:
-                raise ConfigError(f"group {n} has no responses")
-            if item["principle"] is None and self.judge.principle is None:
-                raise ConfigError("no principle: give one per sample (the "
-                                  f"'{self.principle_column}' column / label / extra_info) or "
-                                  "a default (Reward(principle=...))")
+        plans = [self._plan(n, g) for n, g in enumerate(coerced)]
+        items = [{"prompt": g.prompt, "responses": list(g.responses), "principle": p}
+                 for g, plan in zip(coerced, plans, strict=True) for p, _ in plan]
         crash: Exception | None = None
         try:
             judgments: list[Judgment | None] = list(self.judge.rank(items)) if items else []
@@ -189,33 +228,64 @@ class Reward:
             if self.on_failure == "raise":
                 raise
             judgments, crash = [None] * len(items), exc
+        out, pos = [], 0
         with self._lock:
             self.stats.calls += 1
-            return [self._rewards(j, len(item["responses"]), crash)
-                    for item, j in zip(items, judgments, strict=True)]
+            for g, plan in zip(coerced, plans, strict=True):
+                weighted = [(w, judgments[pos + i]) for i, (_, w) in enumerate(plan)]
+                pos += len(plan)
+                out.append(self._outcome(g, weighted, crash))
+        return out
 
-    def _rewards(self, j: Judgment | None, k: int, crash: Exception | None
-                 ) -> tuple[list[float | None], bool, tuple[float, float] | None]:
-        st = self.stats
+    def _plan(self, n: int, g: RewardGroup) -> list[tuple[str | Principle | None, float]]:
+        """The (principle, weight) pairs group ``n`` is judged under."""
+        if not g.responses:
+            raise ConfigError(f"group {n} has no responses")
+        if self.principle_weights is not None:
+            if g.principle:
+                raise ConfigError(f"group {n} carries its own principle, but principle_weights "
+                                  "name the principles to judge under: drop one (with TRL, "
+                                  "Reward(principle_column=None) ignores the column)")
+            return list(self.principle_weights.items())
+        principle = g.principle or self.principle
+        if principle is None and self.judge.principle is None:
+            raise ConfigError("no principle: give one per sample (the "
+                              f"'{self.principle_column}' column / label / extra_info) or "
+                              "a default (Reward(principle=...))")
+        return [(principle, 1.0)]
+
+    def _outcome(self, g: RewardGroup, weighted: list[tuple[float, Judgment | None]],
+                 crash: Exception | None) -> GroupOutcome:
+        st, k = self.stats, len(g.responses)
         st.groups += 1
         st.samples += k
-        status = j.status if j is not None else "backend_error"
-        st.by_status[status] += 1
-        scale = _reward_scale(j.scale if j is not None else None, self.normalize)
-        if j is not None and j.parsed and j.scores is not None:
+        statuses = [j.status if j is not None else "backend_error" for _, j in weighted]
+        st.by_status.update(statuses)
+        bad = next((n for n, (_, j) in enumerate(weighted)
+                    if j is None or not j.parsed or j.scores is None), None)
+        first = weighted[0][1]
+        scale = mapped_scale(self.normalize, first.scale if first is not None else None)
+        if self.length_penalty:
+            scale = None
+        if bad is None:
             st.scored += k
-            scores = [j.scores[c] for c in j.ids]
-            return list(normalize_scores(scores, self.normalize, j.scale)), False, scale
+            mapped = [(w, map_scores([j.scores[c] for c in j.ids], self.normalize, j.scale))
+                      for w, j in weighted if j is not None and j.scores is not None]
+            rewards = penalize_length(weighted_mean(mapped), g.responses, self.length_penalty,
+                                      self.length_free)
+            status = "repaired" if "repaired" in statuses else "ok"
+            return GroupOutcome(list(rewards), False, status, scale)
         st.failed += k
+        status, j = statuses[bad], weighted[bad][1]
         if self.on_failure == "raise":
             why = "; ".join(j.problems) if j is not None and j.problems else str(crash)
             raise RewardError(f"the judge's verdict is {status}: {why} "
                               "(choose on_failure='none', 'skip' or a number to go on)")
         if isinstance(self.on_failure, float):
             st.fallback += k
-            return [self.on_failure] * k, True, scale
+            return GroupOutcome([self.on_failure] * k, True, status, scale)
         st.none += k
-        return [None] * k, True, scale
+        return GroupOutcome([None] * k, True, status, scale)
 
     def reset(self) -> None:
         """Zero the counters."""
@@ -230,47 +300,44 @@ class Reward:
         ``prompts`` and ``completions`` may be strings or chat messages; dataset columns come
         as keyword arguments (the principle column among them). GRPO places a prompt's
         generations next to each other; each run of consecutive completions with the same
-        prompt and principle (or each ``group_size`` chunk) is judged listwise in one call.
-
-        With several processes, TRL calls each one with its own slice of the batch, which may
-        hold part of a group: scores stay on the judge's scale, but ``group-*`` normalisation
-        then covers the slice only, so keep ``normalize="none"`` there (GRPO normalises
-        rewards per group itself).
+        prompt and principle (cut into ``group_size`` pieces when set) is judged listwise in
+        one call. A group that arrives in parts (split across processes: see
+        :mod:`judge.rl.groups`) is warned about once, with the fix, and ranked in parts.
+        With TRL's ``log_metric`` / ``log_extra`` present, judge status counts are logged
+        (:func:`judge.rl.groups.log_to_trl`).
         """
         if len(prompts) != len(completions):
             raise ConfigError(f"got {len(prompts)} prompts for {len(completions)} completions")
         texts = [prompt_text(p) for p in prompts]
         answers = [response_text(c) for c in completions]
         column = kwargs.get(self.principle_column) if self.principle_column else None
+        if column is not None and len(column) != len(texts):
+            raise ConfigError(f"the '{self.principle_column}' column has {len(column)} values "
+                              f"for {len(texts)} completions")
         principles = [(column[i] or None) if column is not None else None
                       for i in range(len(texts))]
-        spans = self._spans(texts, principles)
+        spans, split = batch_spans(list(zip(texts, principles, strict=True)), self.group_size)
+        if split:
+            with self._lock:
+                self.stats.split_groups += len(split)
+                first, self._split_warned = not self._split_warned, True
+            if first:
+                fix = SPLIT_FIX + (SIZE_HINT if self.group_size is None else "")
+                warnings.warn(f"reward '{self.__name__}': a group reached the reward in parts "
+                              f"and is ranked in parts ({split[0]}); {fix}. Warned once.",
+                              GroupSplitWarning, stacklevel=2)
         groups = [RewardGroup(texts[a], answers[a:b], principles[a]) for a, b in spans]
-        before = self.stats.failed
-        rewards = [r for group in self.score_groups(groups) for r in group]
-        log_metric = kwargs.get("log_metric")
-        if callable(log_metric) and texts:
-            log_metric(f"{self.__name__}/failed_frac", (self.stats.failed - before) / len(texts))
+        outcomes = self.judge_groups(groups)
+        rewards = [r for out in outcomes for r in out.rewards]
+        statuses = [out.status for (a, b), out in zip(spans, outcomes, strict=True)
+                    for _ in range(a, b)]
+        failed = [out.failed for (a, b), out in zip(spans, outcomes, strict=True)
+                  for _ in range(a, b)]
+        fallback = sum(failed) if isinstance(self.on_failure, float) else 0
+        log_to_trl(kwargs, self.__name__, statuses, failed,
+                   {"fallback": fallback, "none": sum(failed) - fallback,
+                    "split_groups": len(split)})
         return rewards
-
-    def _spans(self, texts: list[str], principles: list[str | None]) -> list[tuple[int, int]]:
-        n = len(texts)
-        if self.group_size is not None:
-            if n % self.group_size:
-                raise ConfigError(f"{n} completions do not split into groups of "
-                                  f"{self.group_size} (group_size)")
-            spans = [(a, a + self.group_size) for a in range(0, n, self.group_size)]
-            for a, b in spans:
-                if len({(texts[i], principles[i]) for i in range(a, b)}) > 1:
-                    raise ConfigError(f"completions {a}-{b - 1} do not share one prompt and "
-                                      f"principle; is group_size={self.group_size} right?")
-            return spans
-        spans, start = [], 0
-        for i in range(1, n + 1):
-            if i == n or (texts[i], principles[i]) != (texts[start], principles[start]):
-                spans.append((start, i))
-                start = i
-        return spans
 
     # ------------------------------------------------------------------ OpenRLHF
     def openrlhf(self, body: Mapping[str, Any], *,
@@ -305,21 +372,10 @@ class Reward:
         rewards: list[float | None] = [None] * len(samples)
         scales: list[tuple[float, float] | None] = [None] * len(samples)
         failed = [False] * len(samples)
-        for idx, (values, group_failed, scale) in zip(members.values(),
-                                                      self._judge_groups(groups), strict=True):
-            for n, value in zip(idx, values, strict=True):
-                rewards[n], failed[n], scales[n] = value, group_failed, scale
+        for idx, out in zip(members.values(), self.judge_groups(groups), strict=True):
+            for n, value in zip(idx, out.rewards, strict=True):
+                rewards[n], failed[n], scales[n] = value, out.failed, out.scale
         return format_response(samples, rewards, failed=failed, scales=scales)
-
-
-def _reward_scale(scale: tuple[float, float] | None, normalize: str
-                  ) -> tuple[float, float] | None:
-    """The range rewards fall in after normalisation (None when unbounded)."""
-    if normalize in ("minmax", "group-rank"):
-        return (0.0, 1.0)
-    if normalize == "group-z":
-        return None
-    return scale
 
 
 def _coerce_group(g: RewardGroup | tuple[Any, ...] | Mapping[str, Any]) -> RewardGroup:

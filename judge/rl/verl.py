@@ -1,37 +1,52 @@
 """veRL's custom reward function, backed by a :class:`~judge.rl.reward.Reward`.
 
-Point veRL's config at this file::
+veRL 0.9 (``main_ppo``) reads the function from ``reward.custom_reward_function``; a top-level
+``custom_reward_function:`` block is only migrated by ``fully_async_main`` and is otherwise
+ignored without a word::
 
-    custom_reward_function:
-      path: /path/to/site-packages/judge/rl/verl.py   # python -c "import judge.rl.verl as m; print(m.__file__)"
-      name: compute_score
-      reward_kwargs:                 # optional; each overrides its environment variable
-        backend: head                # JUDGE_REWARD_BACKEND (default: head)
-        principle: correct-then-concise   # JUDGE_REWARD_PRINCIPLE
-        on_failure: 0.0              # JUDGE_REWARD_ON_FAILURE (required: a number or "raise")
-        normalize: none              # JUDGE_REWARD_NORMALIZE (group modes need the batch manager)
+    reward:
+      custom_reward_function:
+        path: pkg://judge.rl.verl          # or the file: python -c "import judge.rl.verl as m; print(m.__file__)"
+        name: compute_score                # or compute_score_async
+        reward_kwargs:                     # each overrides its environment variable
+          backend: head                    # JUDGE_REWARD_BACKEND (default: head)
+          principle: correct-then-concise  # JUDGE_REWARD_PRINCIPLE
+          on_failure: 0.0                  # JUDGE_REWARD_ON_FAILURE (required: a number or "raise")
+          normalize: none                  # JUDGE_REWARD_NORMALIZE (none or minmax: one sample)
+          backend_options: {batch_size: 8} # JUDGE_REWARD_BACKEND_OPTIONS (a JSON object)
+
+On the command line the block has no ``reward_kwargs`` key yet, so add it with a ``+``:
+``+reward.custom_reward_function.reward_kwargs.on_failure=0``.
+
+The contract, as veRL 0.9.1's source has it (``verl/trainer/ppo/reward.py`` and
+``verl/experimental/reward_loop/``): ``get_custom_reward_fn`` loads ``name`` from ``path``
+(``pkg://a.b`` is imported, anything else is loaded as a file) and merges ``reward_kwargs`` over
+the call's keywords; ``inspect.iscoroutinefunction`` on the loaded function picks the awaited
+path. Every reward manager (naive, dapo, gdpo, limited) then calls it once per sample with
+``data_source=, solution_str=, ground_truth=, extra_info=`` (plus ``reward_router_address=``
+and ``reward_model_tokenizer=`` when a reward model router runs); a sync function runs in the
+worker's thread pool. A dict result's ``score`` is the reward and *every* key becomes a
+per-sample column, the column names taken from the first sample: so each call here returns
+the same keys, ``score`` and ``judge_failed`` (0.0 or 1.0; its mean appears in veRL's
+validation metrics and in dumped rollouts). The ``remote`` manager refuses async functions.
 
 Each row's ``extra_info`` must carry the prompt (``prompt``, ``question`` or ``query``) and may
-carry its own ``principle``. ``ground_truth`` is not used by the judge.
+carry its own ``principle``; ``ground_truth`` is not used by the judge. Each sample is scored on
+its own (pointwise): veRL never hands over a group.
 
-veRL's per-sample managers call ``compute_score(data_source, solution_str, ground_truth,
-extra_info)``: the response is scored pointwise. The ``batch`` manager calls
-``compute_score(data_sources=, solution_strs=, ground_truths=, extra_infos=)``: consecutive
-responses to the same prompt (veRL keeps a prompt's rollouts together) are ranked listwise in one
-call, and one float per response comes back.
-
-veRL needs a number for every sample (its batch manager turns anything else into 0.0 without a
-word), so ``on_failure`` must be a number or ``"raise"`` here; ``"none"`` and ``"skip"`` are
-refused. The reward object is built on first use and cached per configuration;
-:func:`get_reward` returns it (its ``stats`` count scored and failed samples).
+A failed judgment gets the ``on_failure`` number with ``judge_failed: 1.0``; ``"none"`` and
+``"skip"`` are refused, since veRL needs a number for every sample. The reward object is built
+on first use and cached per configuration (per veRL reward worker); :func:`get_reward` returns
+it (its ``stats`` count scored and failed samples).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from judge.errors import ConfigError, InputError
@@ -39,6 +54,9 @@ from judge.messages import prompt_text
 from judge.rl.reward import Reward, RewardGroup, check_on_failure
 
 _PROMPT_KEYS = ("prompt", "question", "query")
+_SETTINGS = ("backend", "principle", "on_failure", "normalize", "backend_options")
+# Keywords veRL's reward managers add to the call when a reward-model router runs.
+_VERL_KEYWORDS = ("reward_router_address", "reward_model_tokenizer")
 _CACHE: dict[str, Reward] = {}
 _LOCK = threading.Lock()
 
@@ -56,13 +74,17 @@ def get_reward(*, backend: str | None = None, principle: str | None = None,
     failure = on_failure if on_failure is not None else os.environ.get("JUDGE_REWARD_ON_FAILURE")
     if failure is None:
         raise ConfigError("veRL reward: choose what a failed judgment becomes: set "
-                          "JUDGE_REWARD_ON_FAILURE (a number such as 0, or 'raise') or "
-                          "reward_kwargs.on_failure")
+                          "reward.custom_reward_function.reward_kwargs.on_failure (a number "
+                          "such as 0, or 'raise') or JUDGE_REWARD_ON_FAILURE")
     policy = check_on_failure(failure)
     if policy in ("none", "skip"):
         raise ConfigError(f"veRL reward: on_failure='{policy}' is not possible, since veRL needs "
                           "a number for every sample; use a number (e.g. 0) or 'raise'")
     mode = normalize or os.environ.get("JUDGE_REWARD_NORMALIZE") or "none"
+    if mode.startswith("group-"):
+        raise ConfigError(f"veRL reward: normalize='{mode}' needs a group, but veRL scores one "
+                          "sample per call; use 'none' or 'minmax' (veRL's GRPO normalises "
+                          "per group itself)")
     options = backend_options if backend_options is not None else \
         os.environ.get("JUDGE_REWARD_BACKEND_OPTIONS")
     if isinstance(options, str):
@@ -73,7 +95,8 @@ def get_reward(*, backend: str | None = None, principle: str | None = None,
                               ) from None
     if options is not None and not isinstance(options, Mapping):
         raise ConfigError("backend options must be a JSON object, e.g. '{\"batch_size\": 8}'")
-    key = json.dumps([spec, default, policy, mode, dict(options or {})], sort_keys=True)
+    key = json.dumps([spec, default, policy, mode, dict(options or {})], sort_keys=True,
+                     default=str)
     with _LOCK:
         if key not in _CACHE:
             _CACHE[key] = Reward(spec, on_failure=policy, principle=default, normalize=mode,
@@ -90,67 +113,62 @@ def clear_cache() -> None:
         _CACHE.clear()
 
 
-def _prompt_and_principle(extra_info: Any, n: int | None = None) -> tuple[str, str | None]:
-    where = "extra_info" if n is None else f"extra_infos[{n}]"
+def _prompt_and_principle(extra_info: Any) -> tuple[str, str | None]:
     if not isinstance(extra_info, Mapping):
-        raise InputError(f"{where} must be a dict with the prompt (one of "
-                         f"{', '.join(_PROMPT_KEYS)}); add it when building the veRL parquet")
+        raise InputError(f"extra_info must be a dict with the prompt (one of "
+                         f"{', '.join(_PROMPT_KEYS)}), got {type(extra_info).__name__}; add it "
+                         "when building the veRL parquet")
     for key in _PROMPT_KEYS:
         value = extra_info.get(key)
         if value is not None:
             principle = extra_info.get("principle")
             return prompt_text(value), (str(principle) if principle else None)
-    raise InputError(f"{where} has no prompt: add one of {', '.join(_PROMPT_KEYS)} to "
+    raise InputError(f"extra_info has no prompt: add one of {', '.join(_PROMPT_KEYS)} to "
                      "extra_info when building the veRL parquet")
 
 
-_SETTINGS = ("backend", "principle", "on_failure", "normalize", "backend_options")
-
-
 def compute_score(data_source: Any = None, solution_str: str | None = None,
-                  ground_truth: Any = None, extra_info: Any = None, *,
-                  data_sources: Sequence[Any] | None = None,
-                  solution_strs: Sequence[str] | None = None,
-                  ground_truths: Sequence[Any] | None = None,
-                  extra_infos: Sequence[Any] | None = None,
-                  **kwargs: Any) -> float | list[float]:
-    """veRL reward: one float per response (a list when called with the batch arguments).
+                  ground_truth: Any = None, extra_info: Any = None,
+                  **kwargs: Any) -> dict[str, float]:
+    """veRL reward for one response: ``{"score": float, "judge_failed": 0.0 or 1.0}``.
 
     Args:
         data_source: veRL's dataset name (unused).
         solution_str: the decoded response.
         ground_truth: the reference answer (unused by the judge).
         extra_info: the row's extra info; must hold the prompt, may hold ``principle``.
-        data_sources, solution_strs, ground_truths, extra_infos: the batch form.
         **kwargs: ``reward_kwargs`` from the veRL config (``backend``, ``principle``,
-            ``on_failure``, ``normalize``, ``backend_options``); anything else veRL passes is
-            ignored.
+            ``on_failure``, ``normalize``, ``backend_options``), and the keywords veRL itself adds
+            (``reward_router_address``, ``reward_model_tokenizer``; unused). Anything else is
+            refused, so a misspelt setting is not lost.
 
     Raises:
-        ConfigError: settings missing or invalid.
-        InputError: a row's ``extra_info`` lacks the prompt.
+        ConfigError: settings missing, invalid or unknown.
+        InputError: the row's ``extra_info`` lacks the prompt.
     """
+    unknown = sorted(set(kwargs) - set(_SETTINGS) - set(_VERL_KEYWORDS))
+    if unknown:
+        raise ConfigError(f"veRL reward: unknown reward_kwargs {unknown}; the settings are "
+                          f"{', '.join(_SETTINGS)}")
     reward = get_reward(**{k: kwargs[k] for k in _SETTINGS if k in kwargs})
-    if solution_strs is not None:
-        infos = list(extra_infos) if extra_infos is not None else [None] * len(solution_strs)
-        if len(infos) != len(solution_strs):
-            raise InputError(f"{len(solution_strs)} solution_strs but {len(infos)} extra_infos")
-        keys = [_prompt_and_principle(info, n) for n, info in enumerate(infos)]
-        spans, start = [], 0
-        for i in range(1, len(keys) + 1):
-            if i == len(keys) or keys[i] != keys[start]:
-                spans.append((start, i))
-                start = i
-        groups = [RewardGroup(keys[a][0], list(solution_strs[a:b]), keys[a][1])
-                  for a, b in spans]
-        return [_number(r) for group in reward.score_groups(groups) for r in group]
-    if solution_str is None:
-        raise InputError("compute_score needs solution_str (or the batch form solution_strs)")
+    if not isinstance(solution_str, str):
+        raise InputError(f"compute_score needs solution_str (the decoded response), got "
+                         f"{type(solution_str).__name__}")
     prompt, principle = _prompt_and_principle(extra_info)
-    return _number(reward.score_groups([RewardGroup(prompt, [solution_str], principle)])[0][0])
-
-
-def _number(value: float | None) -> float:
+    out = reward.judge_groups([RewardGroup(prompt, [solution_str], principle)])[0]
+    value = out.rewards[0]
     if value is None:  # cannot happen: on_failure is a number or "raise" here
         raise ConfigError("veRL reward: a failed judgment produced no number")
-    return float(value)
+    return {"score": float(value), "judge_failed": 1.0 if out.failed else 0.0}
+
+
+async def compute_score_async(data_source: Any = None, solution_str: str | None = None,
+                              ground_truth: Any = None, extra_info: Any = None,
+                              **kwargs: Any) -> dict[str, float]:
+    """:func:`compute_score` for veRL's awaited path (``name: compute_score_async``).
+
+    The judge call runs in a worker thread, so the reward worker's event loop keeps serving
+    other samples while an HTTP judge answers.
+    """
+    return await asyncio.to_thread(compute_score, data_source, solution_str, ground_truth,
+                                   extra_info, **kwargs)

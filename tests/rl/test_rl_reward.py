@@ -11,7 +11,7 @@ from judge.backends.scripted import ScriptedBackend
 from judge.core import Judge
 from judge.errors import BackendUnavailable, ConfigError
 from judge.principles import resolve_principle
-from judge.rl import Reward, RewardError, RewardGroup
+from judge.rl import GroupSplitWarning, Reward, RewardError, RewardGroup
 
 
 def shown(backend: ScriptedBackend) -> list[dict]:
@@ -33,7 +33,7 @@ def test_groups_are_judged_listwise_and_batched(text_judge):
     assert requests[2]["principle"] == "Prefer short answers."
     assert reward.stats.as_dict() == {"calls": 1, "groups": 3, "samples": 6, "scored": 6,
                                       "failed": 0, "fallback": 0, "none": 0,
-                                      "by_status": {"ok": 3}}
+                                      "split_groups": 0, "by_status": {"ok": 3}}
 
 
 def test_head_scores_all_groups_in_one_batch(head_judge):
@@ -91,25 +91,27 @@ def test_trl_call_groups_consecutive_prompts_and_reads_columns(text_judge):
     completions = [[{"role": "assistant", "content": t}] for t in
                    ["a", "a" * 9, "b" * 17, "b", "b" * 40, "c"]]
     principle = ["no-sycophancy"] * 2 + [None] * 3 + ["no-sycophancy"]
-    out = reward(prompts=prompts, completions=completions, completion_ids=[[1]] * 6,
-                 principle=principle, trainer_state=object(),
-                 log_metric=lambda name, value: metrics.append((name, value)))
+    with pytest.warns(GroupSplitWarning):  # uneven runs at both ends look like split groups
+        out = reward(prompts=prompts, completions=completions, completion_ids=[[1]] * 6,
+                     principle=principle, trainer_state=object(),
+                     log_metric=lambda name, value: metrics.append((name, value)))
     assert out == [float(text_score(t)) for t in ["a", "a" * 9, "b" * 17, "b", "b" * 40, "c"]]
     requests = shown(text_judge.backend)
     assert [r["prompt"] for r in requests] == ["q1", "q2", "q1"]  # runs, not a global group-by
     assert [len(r.get("responses", [0])) for r in requests] == [2, 3, 1]
     assert requests[1]["principle"] == resolve_principle("correct-then-concise").text
-    assert reward.__name__ == "my_judge" and metrics == [("my_judge/failed_frac", 0.0)]
+    assert reward.__name__ == "my_judge"
+    assert dict(metrics)["my_judge/failed_frac"] == 0.0
+    assert dict(metrics)["my_judge/status_ok"] == 6.0
 
 
-def test_trl_group_size(text_judge):
+def test_trl_group_size_cuts_runs(text_judge):
     reward = Reward(text_judge, on_failure="none", group_size=2)
     assert reward(prompts=["q"] * 4, completions=["a", "bb", "c", "dd"]) == [1.0] * 4
-    assert len(text_judge.backend.requests) == 2
-    with pytest.raises(ConfigError, match="group_size"):
-        reward(prompts=["q", "r"], completions=["a", "b"])
-    with pytest.raises(ConfigError, match="groups of 2"):
-        reward(prompts=["q"] * 3, completions=["a"] * 3)
+    assert [len(r["responses"]) for r in shown(text_judge.backend)] == [2, 2]
+    for bad in (0, 2.0, True):
+        with pytest.raises(ConfigError, match="group_size"):
+            Reward(text_judge, on_failure="none", group_size=bad)
 
 
 def test_principle_required_somewhere():

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
-from helpers.labelfakes import LengthHead, fake_backend, text_score
+from helpers.labelfakes import LengthHead, fake_backend, text_score, verdict
 
+from judge.backends.scripted import ScriptedBackend
 from judge.core import Judge
 from judge.principles import resolve_principle
-from judge.rl import Reward
+from judge.rl import AsyncReward, Reward
 
 trl = pytest.importorskip("trl")
 datasets = pytest.importorskip("datasets")
@@ -84,3 +86,61 @@ def test_grpo_logs_the_rewards_the_toolkit_computed(tiny_model_dir, tmp_path, ki
         assert size == 2 and principle == resolve_principle(by_prompt[prompt]).text
     assert reward.stats.failed == 0
     assert reward.stats.scored == sum(len(c["rewards"]) for c in reward.calls)
+
+
+@pytest.mark.parametrize("on_failure", ["none", -1.0])
+def test_grpo_async_group_rewards_under_20_percent_judge_failures(tiny_model_dir, tmp_path,
+                                                                  on_failure):
+    """An async group reward through TRL's event loop; every fifth judge reply is garbage."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import GRPOConfig, GRPOTrainer
+
+    replies = {"n": 0, "garbage": 0}
+
+    def flaky(request):
+        replies["n"] += 1
+        if replies["n"] % 5 == 3:
+            replies["garbage"] += 1
+            return "Certainly! Here is my verdict: the first one, probably."
+        return verdict(request)
+
+    backend = ScriptedBackend(flaky)
+    reward = RecordingReward(Judge(backend, principle="correct-then-concise"),
+                             on_failure=on_failure, name="judge_reward", group_size=2)
+    prompts = [f"Question {n}: name a number." for n in range(10)]
+    train = datasets.Dataset.from_dict({"prompt": prompts})
+    args = GRPOConfig(output_dir=str(tmp_path / "run"), max_steps=2, learning_rate=1e-4,
+                      per_device_train_batch_size=10, num_generations=2,
+                      max_completion_length=6, logging_steps=1, report_to=[], use_cpu=True,
+                      save_strategy="no", seed=0, temperature=1.0, disable_tqdm=True)
+    trainer = GRPOTrainer(model=AutoModelForCausalLM.from_pretrained(tiny_model_dir),
+                          reward_funcs=[AsyncReward(reward)], args=args, train_dataset=train,
+                          processing_class=AutoTokenizer.from_pretrained(tiny_model_dir))
+    assert trainer._has_async_funcs  # TRL took the async path
+    trainer.train()
+
+    assert trainer.state.global_step == 2  # the steps completed
+    assert len(backend.requests) == 10 and replies["garbage"] == 2  # 5 groups per step, 20 %
+    fallback = None if on_failure == "none" else -1.0
+    for call in reward.calls:
+        assert len(call["rewards"]) == len(call["completions"]) == 10
+        for r, c in zip(call["rewards"], call["completions"], strict=True):
+            assert r == fallback or r == float(text_score(c))  # a verdict or the flagged value
+    failed = [r for call in reward.calls for r in call["rewards"] if r == fallback]
+    assert len(failed) == 4  # two failed groups of two
+    st = reward.stats
+    assert st.failed == 4 and st.scored == 16 and st.by_status["unparsed"] == 2
+    assert (st.none if on_failure == "none" else st.fallback) == 4
+    # TRL's own log of the last batch: NaN where the reward was None, the number otherwise.
+    logged = list(trainer._logs["rewards"]["judge_reward"])
+    last = reward.calls[-1]["rewards"]
+    assert [math.isnan(x) for x in logged] == [r is None for r in last]
+    # The failure counts reached TRL's logs, per step, through log_metric.
+    history = [h for h in trainer.state.log_history if "judge_reward/status_unparsed" in h]
+    per_call = [sum(r == fallback for r in call["rewards"]) for call in reward.calls]
+    assert [h["judge_reward/status_unparsed"] for h in history] == pytest.approx(per_call)
+    key = "judge_reward/none" if on_failure == "none" else "judge_reward/fallback"
+    assert [h[key] for h in history] == pytest.approx(per_call)
+    assert [h["judge_reward/failed_frac"] for h in history] == pytest.approx(
+        [n / 10 for n in per_call])
+    assert list(trainer._logs["extra"]["judge_reward_status"]).count("unparsed") == per_call[-1]
