@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import pytest
-from fault_server import completion
+from helpers.fault_server import completion
 
 from judge.backends import load_backend
 from judge.core import Judge

@@ -56,7 +56,7 @@ def test_oracle_scores_100_and_its_reverse_0(name: str, tmp_path: Path,
 
 
 def test_a_head_runs_every_benchmark(tmp_path: Path) -> None:
-    from serve_helpers import tiny_head
+    from helpers.serve_helpers import tiny_head
 
     head = tiny_head(tmp_path / "head")
     for name, write in WRITERS.items():

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from serve_helpers import EncodingScorer
+from helpers.serve_helpers import EncodingScorer
 
 from judge.serve.app import ServeSettings, create_app
 

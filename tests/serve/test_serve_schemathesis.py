@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 
 schemathesis = pytest.importorskip("schemathesis")
 
+from helpers.serve_helpers import EncodingScorer
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import status_code_conformance
-from serve_helpers import EncodingScorer
 
 from judge.serve.app import ServeSettings, create_app
 

@@ -123,7 +123,7 @@ def test_soak_with_a_generative_judge(live_server: Any) -> None:
 @pytest.mark.slow
 def test_soak_with_a_reward_head(live_server: Any, tmp_path: Path) -> None:
     pytest.importorskip("torch")
-    from serve_helpers import tiny_head
+    from helpers.serve_helpers import tiny_head
 
     head = tiny_head(tmp_path / "head")
     settings = ServeSettings(principle=PRINCIPLE, max_items=32, max_body_bytes=64 * 1024,
