@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from published_files import record, write_llmbar
+from helpers.published_files import record, write_llmbar
 
 from judge.bench.paired import paired
 from judge.bench.published.bias import bias

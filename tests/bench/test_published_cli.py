@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from published_files import (
+from helpers.published_files import (
     write_judgebench,
     write_llmbar,
     write_prefgraph,
@@ -17,8 +16,6 @@ from published_files import (
 )
 
 from judge.cli import main
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serve"))
 
 WRITERS: dict[str, Callable[[Path], Path]] = {
     "judgebench": write_judgebench, "llmbar": write_llmbar, "rewardbench2": write_rewardbench2,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from published_files import JB_ROWS, record, write_judgebench
+from helpers.published_files import JB_ROWS, record, write_judgebench
 
 from judge.bench.published import judgebench, load_published
 from judge.errors import InputError

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from published_files import record, write_llmbar
+from helpers.published_files import record, write_llmbar
 
 from judge.bench.published import llmbar, load_published
 from judge.errors import InputError

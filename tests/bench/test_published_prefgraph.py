@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from published_files import record, write_prefgraph
+from helpers.published_files import record, write_prefgraph
 
 from judge.bench.published import load_published, prefgraph
 from judge.errors import InputError

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
-from published_files import record, write_rewardbench2
+from helpers.published_files import record, write_rewardbench2
 
 from judge.bench.published import load_published, rewardbench2
 from judge.errors import InputError

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from published_files import record, write_rmbench
+from helpers.published_files import record, write_rmbench
 
 from judge.bench.published import load_published, rmstyle
 from judge.errors import InputError

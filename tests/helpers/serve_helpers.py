@@ -69,8 +69,10 @@ class EncodingScorer(LengthScorer):
         self.seen: list[str] = []
 
     def score_items(self, items: list[Item]) -> list[ItemResult]:
-        for principle, prompt, responses in items:
-            for text in (principle.text, prompt, *responses):
+        for item in items:
+            principle, responses = item.principle, list(item.responses.values())
+            assert isinstance(principle, Principle)
+            for text in (principle.text, item.prompt, *responses):
                 text.encode("utf-8")
             if "boom" in responses:
                 raise RuntimeError("the model crashed on 'boom'")

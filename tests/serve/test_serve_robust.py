@@ -137,8 +137,10 @@ def test_a_small_request_overtakes_a_big_one(live_server: Any) -> None:
     with live_server(app) as url:
         big = threading.Thread(target=send, args=("big", 256))
         big.start()
-        while not scorer.batches:
+        deadline = time.monotonic() + 30
+        while not scorer.batches and big.is_alive() and time.monotonic() < deadline:
             time.sleep(0.005)
+        assert scorer.batches, "the big request never reached the scorer"
         send("small", 1)
         big.join()
     assert finished == ["small", "big"]

@@ -17,6 +17,7 @@ import pytest
 
 from judge.backends.scripted import ScriptedBackend
 from judge.core import Judge
+from judge.items import Item
 from judge.principles import resolve_principle
 from judge.serve.app import ServeSettings, create_app
 from judge.serve.scorers import Scorer, scorer_for
@@ -71,11 +72,13 @@ def _expected(scorer: Scorer, path: str, body: dict[str, Any]) -> list[float | N
     """What in-process scoring gives for a valid request."""
     p = resolve_principle(PRINCIPLE)
     if path == "/score":
-        return scorer.score_items([(p, body["prompt"], body["responses"])])[0].scores
+        item = Item(prompt=body["prompt"], responses=body["responses"], principle=p)
+        return scorer.score_items([item])[0].scores
     out = []
     for q, prompt in zip(body["query"], body["prompts"], strict=True):
-        out.extend(scorer.score_items([(p, prompt.removesuffix("<|im_end|>"),
-                                        [q[len(prompt):]])])[0].scores)
+        item = Item(prompt=prompt.removesuffix("<|im_end|>"), responses=[q[len(prompt):]],
+                    principle=p)
+        out.extend(scorer.score_items([item])[0].scores)
     return out
 
 
