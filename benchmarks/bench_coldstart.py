@@ -1,19 +1,22 @@
 """Cold start of the CLI: wall time of fresh processes and what ``import judge`` loads.
 
-Each command runs in a new interpreter ``--runs`` times; the median is printed next to a bare
-``python -c pass`` measured in the same run, so figures compare across machines. ``--against DIR``
-runs the same commands from another checkout (e.g. main) and prints after/before ratios.
+Each command runs in a new interpreter ``--runs`` times; the median wall time and the median CPU
+time (user + system of the child: steadier than wall on a shared machine) are printed next to a
+bare ``python -c pass`` measured in the same run, so figures compare across machines.
+``--against DIR`` runs the same commands from another checkout (e.g. main) and prints after/before
+ratios.
 
     python benchmarks/bench_coldstart.py --runs 5 --against /work/main
 
-For ``judge score`` (the shipped head) it also sums ``-X importtime``: the seconds spent importing
-and how much of that is the judge's own modules, versus the model libraries the head needs.
+For ``judge score`` (the shipped head) it also reads ``-X importtime``: the seconds spent importing
+in all, the judge's own modules' share (their self time), and how many judge modules load.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -37,47 +40,58 @@ def _env(root: Path) -> dict[str, str]:
     return env
 
 
-def _wall(args: list[str], root: Path, runs: int) -> float:
-    times = []
+def _child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(args: list[str], root: Path, runs: int) -> tuple[float, float]:
+    """Median (wall, cpu) seconds of ``runs`` fresh processes."""
+    walls, cpus = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        cpu0, start = _child_cpu(), time.perf_counter()
         subprocess.run([sys.executable, *args], env=_env(root), cwd=root, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - start)
+        cpus.append(_child_cpu() - cpu0)
+    return statistics.median(walls), statistics.median(cpus)
 
 
-def _import_seconds(args: list[str], root: Path) -> tuple[float, float]:
-    """(all imports, the judge package's top-level import) in seconds, from -X importtime."""
+def _import_figures(args: list[str], root: Path) -> tuple[float, float, int]:
+    """(all imports in s, the judge's own modules' self time in s, judge modules loaded)."""
     proc = subprocess.run([sys.executable, "-X", "importtime", *args], env=_env(root), cwd=root,
                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    total = judge_own = 0.0
+    total = own = 0.0
+    count = 0
     for line in proc.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
             continue
-        _, cumulative, name = line[len("import time:"):].split("|")
+        self_us, cumulative, name = line[len("import time:"):].split("|")
         if name.startswith(" ") and not name.startswith("  "):  # a top-level import
             total += int(cumulative) / 1e6
-            if name.strip() == "judge" or name.strip().startswith("judge."):
-                judge_own += int(cumulative) / 1e6
-    return total, judge_own
+        if name.strip() == "judge" or name.strip().startswith("judge."):
+            own += int(self_us) / 1e6
+            count += 1
+    return total, own, count
 
 
 def measure(root: Path, runs: int, score: bool) -> dict[str, float]:
-    """Median walls, module counts and import seconds for one checkout."""
-    out: dict[str, float] = {"bare python": _wall(["-c", "pass"], root, runs)}
-    for name, args in COMMANDS.items():
+    """Median walls and CPU times, module counts and import seconds for one checkout."""
+    out: dict[str, float] = {}
+    commands = {"bare python": ["-c", "pass"], **COMMANDS}
+    for name, args in commands.items():
         if name.startswith("score") and not score:
             continue
-        out[name] = _wall(args, root, runs)
+        out[f"{name}: wall"], out[f"{name}: cpu"] = _timed(args, root, runs)
     counted = subprocess.run([sys.executable, "-c", COUNT], env=_env(root), cwd=root, check=True,
                              capture_output=True, text=True).stdout.split()
     out["judge modules after import judge"] = float(counted[0])
     out["all modules after import judge"] = float(counted[1])
     if score:
-        total, own = _import_seconds(COMMANDS["score (head)"], root)
-        out["score: seconds importing"] = total
-        out["score: seconds importing judge.*"] = own
+        total, own, count = _import_figures(COMMANDS["score (head)"], root)
+        out["score: s importing (all)"] = total
+        out["score: s importing judge.* (self)"] = own
+        out["score: judge modules loaded"] = float(count)
     return out
 
 
@@ -96,8 +110,8 @@ def main() -> None:
             ratio = value / before[key] if before[key] else float("nan")
             line += f" {before[key]:9.3f} {ratio:7.2f}"
         print(line)
-    bare = now["bare python"]
-    print(f"(walls in seconds, median of {args.runs}; 'help' is {now['help'] / bare:.1f}x a bare "
+    ratio = now["help: cpu"] / now["bare python: cpu"]
+    print(f"(seconds, median of {args.runs}; 'help' takes {ratio:.1f}x the CPU of a bare "
           "interpreter in this run)")
 
 

@@ -130,7 +130,7 @@ def describe_suites(data: str | Path | None = None) -> list[tuple[str, str, str]
     rows = [
         ("sample", "hand-written RABench-style lists (5 categories x 4 domains)",
          str(SAMPLE_PATH) if SAMPLE_PATH.is_file() else "unavailable: not a checkout"),
-        ("rm-bench", (f"RM-Bench responses ranked under {len(rmbench.PRINCIPLES)} principles "
+        ("rm-bench", (f"RM-Bench responses ranked under {len(rmbench.principles())} principles "
                      "(correctness, then style)"), where("rm-bench")),
     ]
     for name in adapters.PROMETHEUS_FILES:

@@ -36,7 +36,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Render one item (from options) or every row of --input; one JSON line per item."""
     judge = Judge(ScriptedBackend([], name="render"), principle=args.principle, seed=args.seed,
-                  shuffle=not args.no_shuffle, permutations=args.permutations or 1,
+                  shuffle=not args.no_shuffle, permutations=args.permutations,
                   template=args.template, templates_dir=args.templates_dir)
     if args.input:
         rows = read_jsonl(args.input)

@@ -87,7 +87,7 @@ def test_rm_bench_duplicate_texts_are_dropped(tmp_path: Path) -> None:
            "rejected": ["bad", "bad", "bad **md**"]}
     (tmp_path / "chat_filtered.json").write_text(json.dumps([row]))
     items = rmbench.build(tmp_path)
-    assert len(items) == len(rmbench.PRINCIPLES)
+    assert len(items) == len(rmbench.principles())
     thorough = next(it for it in items if it.id.endswith("then-thorough"))
     assert thorough.ranking == ["chosen-detailed", "chosen-concise", "rejected-markdown",
                                 "rejected-concise"]
