@@ -31,7 +31,7 @@ from judge.errors import (
 )
 from judge.items import RankItem
 from judge.label import LabelOptions, label_dataset
-from judge.parse import ParsedVerdict, parse_verdict
+from judge.verdict.parse import ParsedVerdict, parse_verdict
 from judge.principles import Principle, PrincipleLibrary, default_library, resolve_principle
 from judge.rl import Reward, RewardError
 from judge.templates import PromptTemplate, load_template

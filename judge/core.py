@@ -16,7 +16,7 @@ from judge.hashing import json_hash
 from judge.identity import JudgeConfig, backend_fingerprint
 from judge.items import Item, coerce_item, coerce_items
 from judge.ordering import masked_ids, presentation_orders
-from judge.parse import ParsedVerdict, parse_verdict
+from judge.verdict.parse import ParsedVerdict, parse_verdict
 from judge.principles import Principle, PrincipleLibrary, resolve_principle
 from judge.templates import PromptTemplate, load_template
 from judge.types import (
@@ -29,7 +29,7 @@ from judge.types import (
     Sampling,
 )
 from judge.verdict.aggregate import RunVerdict, aggregate
-from judge.verdict_schema import verdict_schema
+from judge.verdict.schema import verdict_schema
 
 log = logging.getLogger(__name__)
 

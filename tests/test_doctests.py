@@ -8,9 +8,10 @@ import importlib
 import pytest
 
 PURE_MODULES = [
-    "judge", "judge.errors", "judge.hashing", "judge.lenient_json", "judge.parse",
-    "judge.ordering", "judge.principles", "judge.verdict_schema", "judge.logprob_scores",
-    "judge.backends.scripted", "judge.core", "judge.net",
+    "judge", "judge.errors", "judge.hashing", "judge.verdict.lenient_json", "judge.verdict.parse",
+    "judge.ordering", "judge.principles", "judge.verdict.schema", "judge.verdict.logprob_scores",
+    "judge.backends.scripted", "judge.core", "judge.net", "judge.items", "judge.messages",
+    "judge.record", "judge.jsonl", "judge.journal", "judge.metrics",
 ]
 
 
