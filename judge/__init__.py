@@ -29,7 +29,7 @@ from judge.errors import (
     PrincipleError,
     TemplateError,
 )
-from judge.items import RankItem
+from judge.items import Item, RankItem
 from judge.label import LabelOptions, label_dataset
 from judge.verdict.parse import ParsedVerdict, parse_verdict
 from judge.principles import Principle, PrincipleLibrary, default_library, resolve_principle
@@ -50,6 +50,7 @@ __all__ = [
     "Generation",
     "GenerationRequest",
     "InputError",
+    "Item",
     "Judge",
     "JudgeError",
     "Judgment",
