@@ -8,9 +8,9 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
 
-from judge.errors import InputError
+from judge.errors import ConfigError, InputError
 
 
 def read_jsonl(path: str | Path | None) -> Iterator[tuple[int, dict[str, Any] | InputError]]:
@@ -83,7 +83,7 @@ class JsonlAppender:
         if self._fh is not sys.stdout:
             self._fh.close()
 
-    def __enter__(self) -> JsonlAppender:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -96,6 +96,7 @@ class JsonlWriter:
     Rows go to a temporary sibling that is renamed onto ``path`` when the block ends without an
     exception; a crash or an error leaves the old file untouched. ``append=True`` appends to
     ``path`` instead (as :class:`JsonlAppender`); ``None`` or ``"-"`` writes to standard output.
+    An output that cannot be created is a :class:`~judge.errors.ConfigError` before any work.
 
     Example:
         >>> import tempfile, pathlib
@@ -113,9 +114,13 @@ class JsonlWriter:
         if self.path is None or append:
             self._out: JsonlAppender | IO[str] = JsonlAppender(self.path, fsync=False)
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
-                                   dir=self.path.parent)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
+                                       dir=self.path.parent)
+        except OSError as exc:
+            raise ConfigError(f"cannot write the output '{self.path}': {exc.strerror or exc}; "
+                              "choose a path in a writable folder") from None
         self._tmp = Path(tmp)
         os.chmod(fd, 0o666 & ~_umask())  # mkstemp makes it private; give it a normal file's mode
         self._out = os.fdopen(fd, "w", encoding="utf-8")
@@ -138,7 +143,7 @@ class JsonlWriter:
         else:
             tmp.unlink(missing_ok=True)
 
-    def __enter__(self) -> JsonlWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
