@@ -101,8 +101,7 @@ class LabelSummary:
         total: input rows (every one is in the output).
         labeled: rows judged by this run.
         reused: rows whose finished label came from the journal.
-        counts: rows per status (``ok``, ``repaired``, ``unparsed``, ``backend_error``,
-            ``invalid_input``).
+        counts: rows per status (:data:`judge.types.ROW_STATUSES`).
         stale: journal records from other configurations (ignored).
         pairs: pairs written, when pairs were asked for.
     """

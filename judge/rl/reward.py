@@ -64,8 +64,7 @@ class RewardStats:
         failed: responses whose group's judgment failed.
         fallback: failed responses given the fixed ``on_failure`` value.
         none: responses returned as ``None`` (failed, or skipped with their group).
-        by_status: group judgments per status (``ok``, ``repaired``, ``unparsed``,
-            ``backend_error``).
+        by_status: group judgments per status (:data:`judge.types.STATUSES`).
     """
 
     calls: int = 0
