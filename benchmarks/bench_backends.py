@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from judge.backends.hf.engine import HFBackend
     from judge.testing.tiny_model import build_tiny_model
-    from judge.verdict_schema import verdict_schema
+    from judge.verdict.schema import verdict_schema
 
     tmp = tempfile.TemporaryDirectory()
     path = a.model or str(build_tiny_model(tmp.name))

@@ -34,21 +34,21 @@ if TYPE_CHECKING:
     from judge.backends import ScoringBackend, TextBackend, load_backend
     from judge.backends.scripted import ScriptedBackend
     from judge.core import Judge
-    from judge.items import RankItem
+    from judge.items import Item, RankItem
     from judge.label import LabelOptions, label_dataset
-    from judge.parse import ParsedVerdict, parse_verdict
     from judge.principles import Principle, PrincipleLibrary, default_library, resolve_principle
     from judge.rl import Reward, RewardError
     from judge.templates import PromptTemplate, load_template
     from judge.types import ChatMessage, Generation, GenerationRequest, Judgment, Sampling
+    from judge.verdict.parse import ParsedVerdict, parse_verdict
 
 #: Public names imported on first use (``import judge`` loads only the version and the errors).
 _LAZY: dict[str, str] = {
     "ScoringBackend": "judge.backends", "TextBackend": "judge.backends",
     "load_backend": "judge.backends", "ScriptedBackend": "judge.backends.scripted",
-    "Judge": "judge.core", "RankItem": "judge.items",
+    "Judge": "judge.core", "Item": "judge.items", "RankItem": "judge.items",
     "LabelOptions": "judge.label", "label_dataset": "judge.label",
-    "ParsedVerdict": "judge.parse", "parse_verdict": "judge.parse",
+    "ParsedVerdict": "judge.verdict.parse", "parse_verdict": "judge.verdict.parse",
     "Principle": "judge.principles", "PrincipleLibrary": "judge.principles",
     "default_library": "judge.principles", "resolve_principle": "judge.principles",
     "Reward": "judge.rl", "RewardError": "judge.rl",
@@ -84,6 +84,7 @@ __all__ = [
     "Generation",
     "GenerationRequest",
     "InputError",
+    "Item",
     "Judge",
     "JudgeError",
     "Judgment",

@@ -14,9 +14,9 @@ from judge.backends.base import ScoringBackend
 from judge.backends.registry import refuse_for_scoring
 from judge.errors import CapabilityError, ConfigError
 from judge.hashing import json_hash
+from judge.identity import JudgeConfig, backend_fingerprint
 from judge.items import Item, coerce_item, coerce_items
 from judge.ordering import masked_ids, presentation_orders
-from judge.parse import ParsedVerdict, parse_verdict
 from judge.principles import Principle, PrincipleLibrary, resolve_principle
 from judge.templates import PromptTemplate, load_template
 from judge.types import (
@@ -29,7 +29,8 @@ from judge.types import (
     Sampling,
 )
 from judge.verdict.aggregate import RunVerdict, aggregate
-from judge.verdict_schema import verdict_schema
+from judge.verdict.parse import ParsedVerdict, parse_verdict
+from judge.verdict.schema import verdict_schema
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +170,30 @@ class Judge:
         it = coerce_item(item)
         mode: Mode = "pointwise" if len(it.responses) == 1 else "listwise"
         return [list(r.request.messages) for r in self._runs_for(0, it, mode)]
+
+    def config(self) -> JudgeConfig:
+        """Everything about this judge that can change a verdict (see :mod:`judge.identity`)."""
+        direct = isinstance(self.backend, ScoringBackend)
+        templates: dict[str, str | None] = {}
+        modes: tuple[Mode, ...] = () if direct else ("listwise", "pointwise", "pairwise")
+        for mode in modes:
+            try:
+                templates[mode] = self.template_for(mode).hash
+            except ConfigError:  # an override template of another mode
+                templates[mode] = None
+        return JudgeConfig(
+            backend=self.backend.name, model=self.backend.model,
+            backend_fingerprint=backend_fingerprint(self.backend),
+            template=None if direct else self.template_override or _DEFAULT_TEMPLATES["listwise"],
+            template_hash=next((h for h in templates.values() if h), None), templates=templates,
+            default_principle=self.principle.hash if self.principle else None,
+            seed=self.seed, permutations=self.permutations, shuffle=self.shuffle,
+            structured=self.structured,
+            sampling=None if direct else self.sampling.model_dump(mode="json"))
+
+    def fingerprint(self) -> str:
+        """A hash of :meth:`config`: resumable runs reuse work only under the same one."""
+        return self.config().fingerprint()
 
     def close(self) -> None:
         """Release the backend."""

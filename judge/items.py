@@ -9,8 +9,7 @@ accepts these shapes and refuses anything else with the field and the response's
 ``{"a": "text a", "b": "text b"}``       the object's keys are the ids
 ``[{"id": "a", "text": "..."}, ...]``    ``text``, ``content`` or ``response``; ``id`` optional
                                          (the position when absent)
-``[[{"role": "user", ...}, {"role":      chat messages: the assistant turns' content
-"assistant", "content": "..."}], ...]``
+``[[{"role": "assistant", ...}], ...]``  chat messages: the assistant turns' content, joined
 =======================================  ==================================================
 
 A value of an id -> text object may itself be an object or a chat-message list, read the same way.

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from judge.errors import InputError
+from judge.errors import ConfigError, InputError
 from judge.textcheck import find_bad_text
 
 if TYPE_CHECKING:
@@ -119,6 +119,7 @@ class JsonlWriter:
     Rows go to a temporary sibling that is renamed onto ``path`` when the block ends without an
     exception; a crash or an error leaves the old file untouched. ``append=True`` appends to
     ``path`` instead (as :class:`JsonlAppender`); ``None`` or ``"-"`` writes to standard output.
+    An output that cannot be created is a :class:`~judge.errors.ConfigError` before any work.
 
     Example:
         >>> import tempfile, pathlib
@@ -136,9 +137,13 @@ class JsonlWriter:
         if self.path is None or append:
             self._out: JsonlAppender | IO[str] = JsonlAppender(self.path, fsync=False)
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
-                                   dir=self.path.parent)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
+                                       dir=self.path.parent)
+        except OSError as exc:
+            raise ConfigError(f"cannot write the output '{self.path}': {exc.strerror or exc}; "
+                              "choose a path in a writable folder") from None
         self._tmp = Path(tmp)
         os.chmod(fd, 0o666 & ~_umask())  # mkstemp makes it private; give it a normal file's mode
         self._out = os.fdopen(fd, "w", encoding="utf-8")

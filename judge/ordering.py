@@ -12,6 +12,8 @@ import math
 import random
 from collections.abc import Sequence
 
+from judge.metrics import ranking_tau
+
 
 def masked_ids(k: int) -> list[str]:
     """The anonymous ids shown to the judge.
@@ -51,14 +53,9 @@ def presentation_orders(ids: Sequence[str], *, seed: int, item_key: str, count: 
 
 
 def kendall_tau(a: Sequence[str], b: Sequence[str]) -> float:
-    """Kendall tau-a between two strict rankings of the same ids.
+    """Kendall tau between two strict rankings of the same ids (:func:`judge.metrics.ranking_tau`).
 
     >>> kendall_tau(["x", "y", "z"], ["x", "y", "z"]), kendall_tau(["x", "y"], ["y", "x"])
     (1.0, -1.0)
     """
-    pos = {item: i for i, item in enumerate(b)}
-    pairs = list(itertools.combinations(a, 2))
-    if not pairs:
-        return 1.0
-    concordant = sum(1 if pos[x] < pos[y] else -1 for x, y in pairs)
-    return concordant / len(pairs)
+    return ranking_tau(a, b)

@@ -87,6 +87,14 @@ def make_record(item: Item, judgment: Judgment, principle: Principle) -> dict[st
     return {**verdict_record(judgment), "item": item_fields(item, principle)}
 
 
+def labelled_row(row: Mapping[str, Any], item: Item, judgment: Judgment, principle: Principle,
+                 *, prefix: str = "") -> dict[str, Any]:
+    """An input row with its record's fields added (named ``prefix + field``): what ``judge
+    rank`` writes per row, and the one way to turn (input row, verdict) into an output row."""
+    record = make_record(item, judgment, principle)
+    return {**row, **{prefix + k: v for k, v in record.items()}}
+
+
 def verdict_record(judgment: Judgment) -> dict[str, Any]:
     """A record with ``item`` null: the verdict part alone."""
     raw = [judgment.raw] if isinstance(judgment.raw, str) else judgment.raw

@@ -1,4 +1,4 @@
-"""Adversarial, table-driven tests of the verdict parser (``judge.parse.parse_verdict``).
+"""Adversarial, table-driven tests of the verdict parser (``judge.verdict.parse.parse_verdict``).
 
 Each case is a judge output written the way real judges answer: Qwen3 / RewardAnything-style
 ``<think>`` reasoning then JSON, GPT-style prose with ```json fences, Llama-style "Here is my
@@ -23,8 +23,8 @@ import pytest
 
 from judge.backends.scripted import ScriptedBackend
 from judge.core import Judge
-from judge.parse import parse_verdict
 from judge.types import GenerationRequest
+from judge.verdict.parse import parse_verdict
 
 M1 = ["model-1"]
 M2 = ["model-1", "model-2"]

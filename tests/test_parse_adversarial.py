@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from judge import parse
-from judge.parse import parse_verdict
+from judge.verdict import parse
+from judge.verdict.parse import parse_verdict
 
 M2 = ["model-1", "model-2"]
 V2 = '{"scores": {"model-1": 2, "model-2": 5}, "best-to-worst": ["model-2", "model-1"]}'

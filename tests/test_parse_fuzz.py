@@ -10,7 +10,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from judge.parse import parse_verdict
+from judge.verdict.parse import parse_verdict
 
 _SETTINGS = settings(max_examples=400, deadline=None,
                      suppress_health_check=[HealthCheck.too_slow])

@@ -107,3 +107,15 @@ def test_object_response_without_text_is_refused_with_its_index(tmp_path: Path) 
     (row,) = read(out)
     assert code == 3 and row["status"] == "invalid_input"
     assert "field 'responses[1]'" in row["problems"][0] and "text" in row["problems"][0]
+
+
+def test_an_unwritable_output_is_one_line_before_any_work(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a-file").write_text("x")
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps({"prompt": "q", "response": "a"}) + "\n")
+    code = main(["rank", "-i", str(inp), "-o", str(tmp_path / "a-file" / "out.jsonl"),
+                 "--principle", PRINCIPLE, "--backend", replies(tmp_path, ['{"score": 4}'])])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot write the output" in err and "Traceback" not in err
+    assert "1 rows" not in err  # nothing was judged

@@ -154,3 +154,12 @@ def test_bench_records_feed_report_and_distill_and_old_runs_still_report(
     assert old_report["statuses"] == new_report["statuses"]
     old_labels = read_labels([run])
     assert [it.scores for it in old_labels.items] == [it.scores for it in labels.items]
+
+
+def test_a_malformed_record_is_refused_not_a_crash(tmp_path: Path) -> None:
+    row = {"schema": RECORD_SCHEMA, "status": "ok", "scores": {"0": 1.0},
+           "item": {"prompt": "q", "responses": [{"text": "no id"}],
+                    "principle": {"id": "p", "text": "P"}}}
+    labels = read_labels([write_jsonl(tmp_path / "bad.jsonl", [row])])
+    assert not labels.items and labels.skipped["invalid"] == 1
+    assert "malformed" in labels.problems[0]

@@ -5,7 +5,9 @@ Definitions and formulas are in ``docs/metrics.md``; in short, for one list with
 
 - pairwise accuracy: over pairs with ``g_i != g_j``, credit 1 when ``p`` orders them the same
   way, 1/2 when ``p_i == p_j``, else 0 (:func:`pairwise_credit`);
-- Kendall tau-b between ``g`` and ``p`` (``scipy.stats.kendalltau``, variant ``"b"``);
+- Kendall tau-b between ``g`` and ``p``;
+
+(these two, with their tie rule, are defined once in :mod:`judge.metrics` and re-exported here)
 - NDCG with gain ``g_i`` and discount ``1 / log2(rank + 1)``, ties in ``p`` averaged exactly as
   ``sklearn.metrics.ndcg_score`` does;
 - top-1: the share of the predicted best (ties split) that is gold-best;
@@ -16,68 +18,19 @@ Lists are aggregated (with bootstrap intervals) in :mod:`judge.bench.aggregate`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from itertools import combinations
 
 import numpy as np
 
-from judge.errors import missing_dependency
+from judge.metrics import kendall_tau_b, pairwise_accuracy, pairwise_credit
+
+__all__ = ["chance_ndcg", "chance_top1", "dcg", "kendall_tau_b", "ndcg", "pairwise_accuracy",
+           "pairwise_credit", "score_variance", "top1"]
 
 
 def _check(gold: Sequence[float], pred: Sequence[float]) -> None:
     if len(gold) != len(pred):
         raise ValueError(f"gold has {len(gold)} values but the prediction {len(pred)}")
-
-
-def pairwise_credit(gold: Sequence[float], pred: Sequence[float]) -> tuple[float, int]:
-    """Credit over gold-ordered pairs and how many such pairs there are.
-
-    A pair with equal gold values is skipped; a predicted tie earns 1/2.
-
-    >>> pairwise_credit([3, 2, 1], [3, 1, 1])      # (a,b) right, (a,c) right, (b,c) tied
-    (2.5, 3)
-    >>> pairwise_credit([2, 2, 1], [1, 2, 3])      # gold tie (a,b) excluded, both others wrong
-    (0.0, 2)
-    """
-    _check(gold, pred)
-    credit, pairs = 0.0, 0
-    for i, j in combinations(range(len(gold)), 2):
-        if gold[i] == gold[j]:
-            continue
-        pairs += 1
-        if pred[i] == pred[j]:
-            credit += 0.5
-        elif (gold[i] > gold[j]) == (pred[i] > pred[j]):
-            credit += 1.0
-    return credit, pairs
-
-
-def pairwise_accuracy(gold: Sequence[float], pred: Sequence[float]) -> float | None:
-    """Share of gold-ordered pairs the prediction orders the same way (ties 1/2); None if none.
-
-    >>> pairwise_accuracy([1, 2], [0.3, 0.9]), pairwise_accuracy([1, 1], [0, 1])
-    (1.0, None)
-    """
-    credit, pairs = pairwise_credit(gold, pred)
-    return credit / pairs if pairs else None
-
-
-def kendall_tau_b(gold: Sequence[float], pred: Sequence[float]) -> float | None:
-    """Kendall's tau-b (scipy); None when either side is constant (undefined).
-
-    >>> kendall_tau_b([3, 2, 1], [1, 2, 3]), kendall_tau_b([1, 1, 1], [1, 2, 3])
-    (-1.0, None)
-    """
-    _check(gold, pred)
-    try:
-        from scipy.stats import kendalltau
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise missing_dependency("Kendall tau", "scipy", "bench") from None
-    if len(gold) < 2:
-        return None
-    value = float(kendalltau(gold, pred, variant="b").statistic)
-    return None if math.isnan(value) else value
 
 
 def dcg(gains: Sequence[float], pred: Sequence[float], k: int | None = None) -> float:

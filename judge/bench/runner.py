@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from judge._version import __version__
-from judge.backends.base import ScoringBackend
 from judge.bench.gold import GoldItem
 from judge.bench.published.base import PublishedSuite
 from judge.bench.published.orders import ORDERS, judge_both_orders
@@ -33,8 +32,8 @@ from judge.core import Judge
 from judge.errors import BenchmarkError
 from judge.hashing import json_hash
 from judge.items import coerce_item
-from judge.jsonl import JsonlAppender, read_complete_rows
-from judge.record import RECORD_SCHEMA, make_record
+from judge.journal import Journal
+from judge.record import make_record
 from judge.types import Judgment
 
 SCHEMA_VERSION = 2
@@ -60,20 +59,6 @@ class RunResult:
 def now() -> str:
     """The current UTC time as ISO 8601, to the second."""
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-
-
-def judge_config(judge: Judge) -> dict[str, Any]:
-    """Everything about the judge that changes its verdicts (part of each record's key)."""
-    direct = isinstance(judge.backend, ScoringBackend)
-    tpl = None if direct else judge.template_for("listwise")
-    return {
-        "backend": judge.backend.name, "model": judge.backend.model,
-        "template": tpl.name if tpl else None, "template_hash": tpl.hash if tpl else None,
-        "seed": judge.seed, "permutations": judge.permutations, "shuffle": judge.shuffle,
-        "structured": judge.structured,
-        "sampling": None if direct else judge.sampling.model_dump(mode="json"),
-        "record": RECORD_SCHEMA,
-    }
 
 
 def select(items: Sequence[GoldItem], limit: int | None) -> list[GoldItem]:
@@ -111,19 +96,34 @@ def read_manifest(out_dir: str | Path) -> dict[str, Any]:
     return data
 
 
+#: Fields every bench record has besides the journal's key, config and status.
+RECORD_FIELDS = ("item_id", "category", "domain", "principle_name", "gold", "scores", "ranking")
+
+
+def _check_record(record: dict[str, Any]) -> str | None:
+    gold, scores = record["gold"], record["scores"]
+    if not isinstance(gold, dict) or not all(isinstance(v, (int, float)) for v in gold.values()):
+        return "'gold' is not an id -> number object"
+    if scores is not None and not isinstance(scores, dict):
+        return "'scores' is not an id -> number object"
+    return None
+
+
+def records_journal(out_dir: str | Path) -> Journal:
+    """The run's ``records.jsonl`` as a :class:`~judge.journal.Journal`."""
+    return Journal(Path(out_dir) / RECORDS, required=RECORD_FIELDS, check=_check_record)
+
+
 def load_records(out_dir: str | Path, manifest: dict[str, Any] | None = None
                  ) -> list[dict[str, Any]]:
-    """The run's complete records for its judge configuration, one per key."""
+    """The run's complete records for its judge configuration, one per key (a damaged line is
+    skipped with a warning, and judged again by the next run)."""
     manifest = manifest or read_manifest(out_dir)
-    seen: set[str] = set()
-    out = []
-    for row in read_complete_rows(Path(out_dir) / RECORDS):
-        key = row.get("key")
-        if row.get("config") != manifest["judge_config_hash"] or key in seen:
-            continue
-        seen.add(str(key))
-        out.append(row)
-    return out
+    journal = records_journal(out_dir)
+    try:
+        return journal.records(config=str(manifest["judge_config_hash"]))
+    finally:
+        journal.close()
 
 
 def _record(key: str, config_hash: str, gold: GoldItem, judge: Judge, j: Judgment,
@@ -167,7 +167,8 @@ def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: in
                              "--permutations")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    config = judge_config(judge) | ({"orders": ORDERS} if both else {})
+    # the judge's identity (its fingerprint is the hash of this), plus the both-orders protocol
+    config = judge.config().model_dump(mode="json") | ({"orders": ORDERS} if both else {})
     config_hash = json_hash(config)
     manifest_path = out / MANIFEST
     manifest: dict[str, Any] = {}
@@ -194,13 +195,14 @@ def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: in
     if on_start:
         on_start(result.planned, result.already_done)
     direct = config["template"] is None
-    with JsonlAppender(out / RECORDS) as appender:
+    journal = records_journal(out)
+    try:
         for start in range(0, len(pending), chunk_size):
             chunk = pending[start:start + chunk_size]
 
             def finished(i: int, j: Judgment, chunk: list[GoldItem] = chunk) -> None:
                 item = chunk[i]
-                appender.write(_record(keys[item.id], config_hash, item, judge, j, direct))
+                journal.append([_record(keys[item.id], config_hash, item, judge, j, direct)])
                 result.judged += 1
                 if progress:
                     progress(1)
@@ -208,8 +210,8 @@ def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: in
             def finished_both(i: int, orders: list[dict[str, Any]], j: Judgment,
                               chunk: list[GoldItem] = chunk) -> None:
                 item = chunk[i]
-                appender.write(_record(keys[item.id], config_hash, item, judge, j, direct,
-                                       orders))
+                journal.append([_record(keys[item.id], config_hash, item, judge, j, direct,
+                                        orders)])
                 result.judged += 1
                 if progress:
                     progress(1)
@@ -218,6 +220,8 @@ def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: in
                 judge_both_orders(judge, chunk, finished_both)
             else:
                 judge.rank([it.to_rank_item() for it in chunk], on_judgment=finished)
+    finally:
+        journal.close()
     wanted = set(keys.values())
     records = [r for r in load_records(out, manifest) if r["key"] in wanted]
     result.counts = Counter(str(r["status"]) for r in records)

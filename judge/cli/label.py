@@ -19,8 +19,9 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "label", help="label a dataset (JSONL, parquet, HF dataset) with scores and rankings",
         description="Rows with several responses are ranked listwise, rows with one are scored "
-                    "pointwise. The output keeps every input column and adds scores, ranking, "
-                    "status, reasoning and provenance. Finished rows go to a journal as they "
+                    "pointwise. The output keeps every input column and adds a labelled record "
+                    "(schema, item, status, scores, ranking, reasoning, provenance; see "
+                    "judge.record). Finished rows go to a journal as they "
                     "complete: after a crash, run the same command again to finish.")
     p.add_argument("--input", "-i", required=True,
                    help="FILE.jsonl | FILE.parquet | a saved dataset DIR | hf:PATH (data files)")
@@ -106,7 +107,7 @@ def _check_paths(args: argparse.Namespace) -> None:
     from judge.cli.progress import count_lines
     from judge.errors import InputError
     from judge.label.io import output_format
-    from judge.label.journal import default_journal_path
+    from judge.journal import default_journal_path
 
     if args.input.endswith((".jsonl", ".json")) and count_lines(args.input) == 0:
         raise InputError("the file has no rows; nothing to label", path=args.input)

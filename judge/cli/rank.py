@@ -15,7 +15,7 @@ from judge.core import Judge
 from judge.errors import InputError, PrincipleError
 from judge.items import Item, coerce_item
 from judge.jsonl import JsonlWriter, read_jsonl
-from judge.record import invalid_record, make_record
+from judge.record import invalid_record, labelled_row
 from judge.types import USABLE_STATUSES
 
 
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
                 j = next(judgments)
                 counts[j.status] += 1
                 assert isinstance(row, dict)
-                out.write({**row, **make_record(it, j, judge.principle_for(it))})
+                out.write(labelled_row(row, it, j, judge.principle_for(it)))
             bar.update(len(pending))
             pending.clear()
 

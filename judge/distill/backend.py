@@ -62,6 +62,14 @@ class HeadBackend:
         """Scores with ensemble uncertainty (:class:`judge.distill.head.HeadScores`)."""
         return self.head.score_batch_detailed(items)  # type: ignore[no-any-return]
 
+    def fingerprint(self) -> str | None:
+        """The head's identity for resumable runs: its weights' hash and the embedder it reads
+        with (see :mod:`judge.identity`)."""
+        config = getattr(self.head, "config", None)
+        weights = getattr(getattr(config, "weights", None), "sha256", None)
+        embedder = getattr(self.head, "_embedder_spec", None)
+        return None if weights is None else f"{weights}:{embedder}"
+
     def close(self) -> None:
         """Nothing to release (the embedder is shared per process)."""
 

@@ -183,17 +183,21 @@ def item_from_record(rec: Mapping[str, Any], source: str = "") -> LabelItem:
         raise InputError("the record has no judged item", field="item")
     if not isinstance(scores, Mapping):
         raise InputError("the record has no scores", field="scores")
-    ids = [str(r["id"]) for r in item["responses"]]
-    missing = [i for i in ids if i not in scores]
-    if missing:
-        raise InputError(f"no score for response id(s) {missing}", field="scores")
-    scale = rec.get("scale")
-    return LabelItem(
-        principle=str(item["principle"]["text"]), principle_id=str(item["principle"]["id"]),
-        prompt=str(item["prompt"]), responses=tuple(str(r["text"]) for r in item["responses"]),
-        scores=tuple(float(scores[i]) for i in ids), ids=tuple(ids), source=source,
-        scale=(float(scale[0]), float(scale[1])) if isinstance(scale, list) and len(scale) == 2
-        else None)
+    try:
+        ids = [str(r["id"]) for r in item["responses"]]
+        missing = [i for i in ids if i not in scores]
+        if missing:
+            raise InputError(f"no score for response id(s) {missing}", field="scores")
+        scale = rec.get("scale")
+        return LabelItem(
+            principle=str(item["principle"]["text"]), principle_id=str(item["principle"]["id"]),
+            prompt=str(item["prompt"]), responses=tuple(str(r["text"]) for r in item["responses"]),
+            scores=tuple(float(scores[i]) for i in ids), ids=tuple(ids), source=source,
+            scale=(float(scale[0]), float(scale[1])) if isinstance(scale, list) and len(scale) == 2
+            else None)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"the record is malformed ({type(exc).__name__}: {exc}); write it again "
+                         "with judge rank/label", field="item") from None
 
 
 def item_from_row(row: Mapping[str, Any], *, default_principle: Principle | None = None,

@@ -2,9 +2,11 @@
 
 * **Pairwise accuracy** over the pairs the teacher orders strictly: 1 when the student orders
   the pair the same way, ½ when the student ties it, 0 otherwise.
-* **Kendall τ-b** between teacher and student scores of one item (scipy), averaged over items
-  where it is defined (at least two responses and the teacher not tying them all); a student
-  that ties every response of such an item scores τ = 0 there.
+* **Kendall τ-b** between teacher and student scores of one item, averaged over items where it
+  is defined (at least two responses and the teacher not tying them all); a student that ties
+  every response of such an item scores τ = 0 there.
+
+Both, with that tie rule, are defined once in :mod:`judge.metrics`.
 * **Principle-flip rate**: over pairs of responses that the teacher orders one way under one
   principle and the other way under another principle for the same prompt, the fraction whose
   order the student flips too (a tie under either principle counts as not flipped).
@@ -12,14 +14,12 @@
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from scipy.stats import kendalltau
-
 from judge.distill.labels import LabelItem
+from judge.metrics import kendall_tau_b, pairwise_credit
 
 
 @dataclass
@@ -35,21 +35,13 @@ class Agreement:
     def add(self, teacher: Sequence[float], student: Sequence[float]) -> None:
         """Add one item."""
         self.items += 1
-        for i in range(len(teacher)):
-            for j in range(len(teacher)):
-                if teacher[i] > teacher[j]:
-                    self.pairs += 1
-                    if student[i] > student[j]:
-                        self.correct += 1.0
-                    elif student[i] == student[j]:
-                        self.correct += 0.5
-        if len(teacher) >= 2 and len(set(teacher)) > 1:
-            tau = kendalltau(teacher, student, variant="b").statistic
-            if not math.isnan(tau):
-                self.tau_sum += float(tau)
-                self.tau_items += 1
-            elif len(set(student)) == 1:  # student ties everything: no agreement
-                self.tau_items += 1
+        credit, pairs = pairwise_credit(teacher, student)
+        self.correct += credit
+        self.pairs += pairs
+        tau = kendall_tau_b(teacher, student)
+        if tau is not None:
+            self.tau_sum += tau
+            self.tau_items += 1
 
     @property
     def accuracy(self) -> float | None:

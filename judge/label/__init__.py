@@ -13,8 +13,8 @@ Example::
 
 from __future__ import annotations
 
+from judge.journal import Journal, default_journal_path
 from judge.label.io import RowSource, open_source, output_format, write_rows
-from judge.label.journal import Journal, default_journal_path
 from judge.label.normalize import NORMALIZE_MODES, normalize_scores
 from judge.label.pairs import PAIR_MODES, make_pairs
 from judge.label.runner import LabelOptions, LabelSummary, label_dataset

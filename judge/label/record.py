@@ -15,23 +15,42 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from judge.backends.base import ScoringBackend
 from judge.core import Judge
-from judge.errors import ConfigError, InputError, PrincipleError
+from judge.errors import InputError, PrincipleError
 from judge.hashing import json_hash
 from judge.items import Item, normalize_responses
 from judge.messages import prompt_text, response_text
 from judge.record import RECORD_FIELDS, RECORD_SCHEMA, verdict_record
-from judge.types import Judgment, Mode
+from judge.types import Judgment
 
 #: Every column a label adds (before any prefix).
 LABEL_COLUMNS = (*RECORD_FIELDS, "label_key", "rewards")
 
 
+#: What a label journal line holds besides key, config and status: the row number and the
+#: verdict's record fields (not ``item``, which the output step rebuilds from the input row).
+JOURNAL_FIELDS = ("row", *(f for f in RECORD_FIELDS if f not in ("item", "status")))
+
+
 def verdict_fields(j: Judgment) -> dict[str, Any]:
-    """What the journal keeps of a verdict: its record without the ``item`` (which the output
-    step rebuilds from the input row)."""
+    """What the journal keeps of a verdict: its record without the ``item``."""
     return {k: v for k, v in verdict_record(j).items() if k != "item"}
+
+
+def check_journal_record(record: dict[str, Any]) -> str | None:
+    """What is wrong with a label journal line's shape, or None."""
+    if record["schema"] != RECORD_SCHEMA:
+        return f"record schema {record['schema']!r}, not {RECORD_SCHEMA!r}"
+    if not isinstance(record["row"], int) or isinstance(record["row"], bool):
+        return "'row' is not a number"
+    for name in ("scores", "logprob_scores"):
+        value = record[name]
+        if value is not None and not (isinstance(value, dict) and all(
+                isinstance(v, (int, float)) for v in value.values())):
+            return f"'{name}' is not an id -> number object"
+    if not isinstance(record["problems"], list) or not isinstance(record["flags"], list):
+        return "'problems' or 'flags' is not a list"
+    return None
 
 
 def row_item(row: Mapping[str, Any], *, prompt_column: str, responses_column: str,
@@ -82,27 +101,6 @@ def principle_hash(judge: Judge, item: Item, column: str | None) -> str:
         return judge.principle_for(item).hash
     except PrincipleError as exc:
         raise InputError(str(exc), field=column) from None
-
-
-def judge_fingerprint(judge: Judge) -> str:
-    """A hash of everything in a judge's configuration that can change a label."""
-    backend = judge.backend
-    templates: dict[str, str | None] = {}
-    if not isinstance(backend, ScoringBackend):  # direct scorers use no template
-        modes: tuple[Mode, ...] = ("listwise", "pointwise")
-        for mode in modes:
-            try:
-                templates[mode] = judge.template_for(mode).hash
-            except ConfigError:
-                templates[mode] = None
-    return json_hash({
-        "backend": backend.name, "model": backend.model,
-        "backend_fingerprint": getattr(backend, "fingerprint", None),
-        "default_principle": judge.principle.hash if judge.principle else None,
-        "seed": judge.seed, "sampling": judge.sampling.model_dump(), "shuffle": judge.shuffle,
-        "permutations": judge.permutations, "structured": judge.structured,
-        "templates": templates, "record": RECORD_SCHEMA,
-    })
 
 
 def content_key(config: str, principle: str, item: Item, occurrence: int) -> str:

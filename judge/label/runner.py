@@ -33,14 +33,15 @@ from judge.core import Judge
 from judge.errors import ConfigError, InputError, JudgeError
 from judge.hashing import json_hash
 from judge.items import Item
+from judge.journal import Journal, default_journal_path
 from judge.label.io import RowSource, output_format, write_rows
-from judge.label.journal import Journal, default_journal_path
 from judge.label.normalize import check_mode, normalize_scores
 from judge.label.pairs import PAIR_MODES, make_pairs
 from judge.label.record import (
+    JOURNAL_FIELDS,
     LABEL_COLUMNS,
+    check_journal_record,
     content_key,
-    judge_fingerprint,
     principle_hash,
     row_item,
     verdict_fields,
@@ -100,8 +101,7 @@ class LabelSummary:
         total: input rows (every one is in the output).
         labeled: rows judged by this run.
         reused: rows whose finished label came from the journal.
-        counts: rows per status (``ok``, ``repaired``, ``unparsed``, ``backend_error``,
-            ``invalid_input``).
+        counts: rows per status (:data:`judge.types.ROW_STATUSES`).
         stale: journal records from other configurations (ignored).
         pairs: pairs written, when pairs were asked for.
     """
@@ -164,9 +164,10 @@ def label_dataset(judge: Judge, source: str | RowSource, output: str | Path,
         raise ConfigError(f"the output '{output}' is the input file: write the labels elsewhere")
     fmt = output_format(str(output), opts.output_format)
     pairs_fmt = output_format(str(opts.pairs)) if opts.pairs is not None else None
-    journal = Journal(opts.journal or default_journal_path(output))
+    journal = Journal(opts.journal or default_journal_path(output), required=JOURNAL_FIELDS,
+                      check=check_journal_record)
     summary = LabelSummary(output=Path(output), journal=journal.path)
-    config = judge_fingerprint(judge)
+    config = judge.fingerprint()
     try:
         plans = _plan(judge, src, opts, config)
         table = fmt != "jsonl"
@@ -240,7 +241,7 @@ def _label(judge: Judge, src: RowSource, opts: LabelOptions, plans: list[_Plan],
     def flush() -> None:
         nonlocal labeled
         judgments = judge.rank([item for _, item in batch])
-        journal.append({"key": plans[n].key, "cfg": config, "row": n, "fields": verdict_fields(j)}
+        journal.append({"key": plans[n].key, "config": config, "row": n, **verdict_fields(j)}
                        for (n, _), j in zip(batch, judgments, strict=True))
         labeled += len(batch)
         if on_advance:
@@ -274,7 +275,7 @@ def _output_rows(judge: Judge, src: RowSource, opts: LabelOptions, plans: list[_
                                  f"{journal.path}; run the command again to finish it")
             item = _item(base, opts)
             principle = judge.principle_for(item)
-            record = {**stored["fields"], "item": item_fields(item, principle)}
+            record = {**stored, "item": item_fields(item, principle)}
         summary.counts[record["status"]] += 1
         out = {**base, **{pre + k: record.get(k) for k in RECORD_FIELDS},
                pre + "label_key": plan.key}

@@ -90,8 +90,7 @@ class RewardStats:
         fallback: failed responses given the fixed ``on_failure`` value.
         none: responses returned as ``None`` (failed, or skipped with their group).
         split_groups: TRL groups that arrived in parts (see :mod:`judge.rl.groups`).
-        by_status: judgments per status (``ok``, ``repaired``, ``unparsed``,
-            ``backend_error``); one per group and principle.
+        by_status: group judgments per status (:data:`judge.types.STATUSES`).
     """
 
     calls: int = 0

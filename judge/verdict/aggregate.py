@@ -36,10 +36,10 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from judge.logprob_scores import expected_score
 from judge.ordering import kendall_tau
-from judge.parse import ParsedVerdict
 from judge.types import USABLE_STATUSES, Generation, Mode
+from judge.verdict.logprob_scores import expected_score
+from judge.verdict.parse import ParsedVerdict
 
 
 @dataclass

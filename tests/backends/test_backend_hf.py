@@ -13,7 +13,7 @@ from judge.backends.shared.chat import ChatRenderer
 from judge.core import Judge
 from judge.errors import ConfigError
 from judge.types import ChatMessage, GenerationRequest, Sampling
-from judge.verdict_schema import verdict_schema
+from judge.verdict.schema import verdict_schema
 
 pytest.importorskip("transformers")
 

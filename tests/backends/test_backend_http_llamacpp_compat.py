@@ -14,7 +14,7 @@ from judge.backends import load_backend
 from judge.backends.http.client import OpenAIBackend, OpenAIOptions
 from judge.backends.http.wire import chat_body
 from judge.types import ChatMessage, GenerationRequest, Sampling
-from judge.verdict_schema import verdict_schema
+from judge.verdict.schema import verdict_schema
 
 # What llama-cpp-python 0.3.36 answers to response_format type json_schema (recorded).
 LLAMA_CPP_REFUSAL = {"error": {

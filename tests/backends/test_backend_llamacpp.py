@@ -21,7 +21,7 @@ from judge.backends import load_backend
 from judge.backends.http.launcher import LocalServer, server_command
 from judge.core import Judge
 from judge.types import ChatMessage, GenerationRequest, Sampling
-from judge.verdict_schema import verdict_schema
+from judge.verdict.schema import verdict_schema
 
 pytestmark = pytest.mark.llamacpp
 pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] is not installed "

@@ -15,7 +15,7 @@ from judge.backends import load_backend
 from judge.core import Judge
 from judge.errors import ConfigError, MissingDependency
 from judge.types import ChatMessage, GenerationRequest, Sampling
-from judge.verdict_schema import verdict_schema
+from judge.verdict.schema import verdict_schema
 
 ANSWER = '{"score": 3}'
 

@@ -205,10 +205,11 @@ def test_scoring_backend_runs_without_a_template(sample: Suite, tmp_path: Path) 
     report = build_report(tmp_path, resamples=0)
     assert report["run"]["judge"]["template"] is None
     o = overall(report)
-    # all ties: each pair earns 1/2 (the head's arbitrary sort order is not used), tau is
-    # undefined, and top-1 splits over the k tied responses
+    # all ties: each pair earns 1/2 (the head's arbitrary sort order is not used), tau is 0
+    # (judge.metrics' tie rule: a prediction that ties everything agrees with nothing), and
+    # top-1 splits over the k tied responses
     assert o["unparsed"] == 0 and o["accuracy"]["value"] == pytest.approx(50.0)
-    assert o["tau"]["value"] is None and o["variance"]["value"] == 0.0
+    assert o["tau"]["value"] == pytest.approx(0.0) and o["variance"]["value"] == 0.0
     expected_top1 = 100 * sum(1 / len(it.responses) for it in sample.items) / len(sample.items)
     assert o["top1"]["value"] == pytest.approx(expected_top1)
     assert "none (scoring backend)" in write_report(tmp_path, resamples=0,

@@ -218,5 +218,20 @@ def test_journal_records_are_json_lines_keyed_by_content(tmp_path, text_judge):
     label_dataset(text_judge, src, tmp_path / "o.jsonl", LabelOptions(journal=tmp_path / "j"))
     records = [json.loads(x) for x in (tmp_path / "j").read_text().splitlines()]
     assert [r["row"] for r in records] == list(range(5))
-    assert {"key", "cfg", "row", "fields"} <= set(records[0])
+    assert {"key", "config", "row", "status", "scores", "schema"} <= set(records[0])
+
+
+def test_a_damaged_journal_line_is_skipped_and_its_row_judged_again(tmp_path, text_judge,
+                                                                    caplog):
+    src = str(write(tmp_path / "in.jsonl", make_rows(4)))
+    out, journal = tmp_path / "o.jsonl", tmp_path / "j"
+    first = label_dataset(text_judge, src, out, LabelOptions(journal=journal))
+    lines = journal.read_text().splitlines()
+    wrong_shape = {**json.loads(lines[1]), "scores": "five"}   # valid JSON, wrong shape
+    lines[1] = json.dumps(wrong_shape)
+    lines[2] = lines[2][: len(lines[2]) // 2]                    # truncated
+    journal.write_text("\n".join(lines) + "\n")
+    again = label_dataset(text_judge, src, out, LabelOptions(journal=journal))
+    assert again.labeled == 2 and again.reused == 2 and again.counts == first.counts
+    assert "skipped 2 journal line(s)" in caplog.text
     assert LengthHead  # the head fake is exercised in the tests above

@@ -9,8 +9,8 @@ import pytest
 from helpers.labelfakes import write_jsonl
 
 from judge.errors import ConfigError, InputError
+from judge.journal import Journal, default_journal_path
 from judge.label.io import RowSource, output_format, write_rows
-from judge.label.journal import Journal, default_journal_path
 from judge.label.normalize import normalize_scores
 from judge.label.pairs import make_pairs
 from judge.label.record import row_item
@@ -102,20 +102,40 @@ def test_row_item_errors(row, message):
 # ---------------------------------------------------------------- journal
 
 
-def test_journal_trims_partial_tail_and_last_record_wins(tmp_path):
+def test_journal_trims_partial_tail_and_last_record_wins(tmp_path, caplog):
     path = tmp_path / "out.journal.jsonl"
-    good = {"key": "a", "cfg": "c", "row": 0, "fields": {"status": "backend_error"}}
-    newer = {"key": "a", "cfg": "c", "row": 0, "fields": {"status": "ok"}}
-    path.write_text(json.dumps(good) + "\n" + json.dumps(newer) + "\n" + '{"key": "b", "cf',
+    good = {"key": "a", "config": "c", "status": "backend_error"}
+    newer = {"key": "a", "config": "c", "status": "ok"}
+    path.write_text(json.dumps(good) + "\n" + json.dumps(newer) + "\n" + '{"key": "b", "co',
                     encoding="utf-8")
     journal = Journal(path)
     assert journal.scan() == {"a": ("c", "ok")}
-    journal.append([{"key": "b", "cfg": "c", "row": 1, "fields": {"status": "ok"}}])
+    assert journal.skipped == 1 and "line 3: truncated" in caplog.text
+    journal.append([{"key": "b", "config": "c", "status": "ok"}])
     journal.close()
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 3 and all(json.loads(x) for x in lines)  # the partial line is gone
     assert set(journal.load()) == {"a", "b"}
-    assert journal.load()["a"]["fields"]["status"] == "ok"
+    assert journal.load()["a"]["status"] == "ok"
+
+
+@pytest.mark.parametrize(("line", "why"), [
+    ("garbage\n", "not valid JSON"),
+    ("[1, 2]\n", "a JSON list"),
+    ('{"key": "x", "config": "c"}\n', "missing field(s) ['status']"),
+    ('{"key": 3, "config": "c", "status": "ok"}\n', "['key'] are not text"),
+    ('{"key": "x", "config": "c", "status": "ok", "extra": 1}\n', "custom: no"),
+    (b"\xff\xfe\n", "not valid JSON"),
+])
+def test_journal_skips_bad_lines_with_a_count_and_a_warning(tmp_path, caplog, line, why):
+    path = tmp_path / "j.jsonl"
+    good = json.dumps({"key": "a", "config": "c", "status": "ok"}) + "\n"
+    data = line if isinstance(line, bytes) else line.encode()
+    path.write_bytes(good.encode() + data + good.replace('"a"', '"b"').encode())
+    journal = Journal(path, check=lambda r: "custom: no" if "extra" in r else None)
+    assert set(journal.scan()) == {"a", "b"}
+    assert journal.skipped == 1
+    assert "skipped 1 journal line(s)" in caplog.text and why in caplog.text
 
 
 def test_default_journal_path(tmp_path):

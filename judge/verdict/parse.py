@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from judge.lenient_json import Arr, JSONFail, Leaf, Obj, parse_object_at
+from judge.verdict.lenient_json import Arr, JSONFail, Leaf, Obj, parse_object_at
 
 Answer = Literal["scores-ranking", "score", "winner"]
 ParseStatus = Literal["ok", "repaired", "unparsed"]
