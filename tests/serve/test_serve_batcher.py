@@ -115,7 +115,7 @@ def test_a_small_request_is_not_starved_by_a_big_one() -> None:
     def fn(xs: list[int]) -> list[int]:
         calls.append(list(xs))
         started.set()
-        time.sleep(0.01)
+        time.sleep(0.02)
         return xs
 
     async def main() -> list[str]:
