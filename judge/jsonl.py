@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -28,15 +28,26 @@ def read_jsonl(path: str | Path | None) -> Iterator[tuple[int, dict[str, Any] | 
     name = "<stdin>" if path in (None, "-") else str(path)
     if name != "<stdin>" and not Path(name).is_file():
         raise InputError("file does not exist", path=name)
-    stream: IO[bytes] = sys.stdin.buffer if name == "<stdin>" else open(name, "rb")  # noqa: SIM115
-    try:
-        for lineno, raw in enumerate(stream, 1):
-            row = _read_line(raw, name, lineno)
-            if row is not None:
-                yield lineno, row
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
+    if name == "<stdin>":
+        yield from _rows(_stdin_lines(), name)
+        return
+    with open(name, "rb") as stream:
+        yield from _rows(stream, name)
+
+
+def _stdin_lines() -> Iterable[bytes]:
+    buffer = getattr(sys.stdin, "buffer", None)  # a replaced stdin (StringIO) has none
+    if buffer is not None:
+        return buffer  # type: ignore[no-any-return]
+    return (line.encode("utf-8", "surrogatepass") for line in sys.stdin)
+
+
+def _rows(lines: Iterable[bytes], name: str
+          ) -> Iterator[tuple[int, dict[str, Any] | InputError]]:
+    for lineno, raw in enumerate(lines, 1):
+        row = _read_line(raw, name, lineno)
+        if row is not None:
+            yield lineno, row
 
 
 _LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})

@@ -101,3 +101,15 @@ def test_complete_rows_survive_bad_bytes_and_line_separators(tmp_path: Path) -> 
     rows = read_complete_rows(path)
     assert [r["id"] for r in rows] == [0, 2]
     assert rows[0]["text"] == "first\u2028second\u2029third\x85"
+
+
+def test_standard_input_is_read_line_by_line_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    raw = _row(0) + b"\n\xff\n" + _row(2) + b"\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8"))
+    got = list(read_jsonl("-"))
+    assert [n for n, _ in got] == [1, 2, 3] and str(got[1][1]).startswith("<stdin>:2: not UTF-8")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(_row(5).decode() + "\n"))  # no .buffer
+    assert list(read_jsonl(None)) == [(1, json.loads(_row(5)))]

@@ -106,8 +106,8 @@ def _check_paths(args: argparse.Namespace) -> None:
     cannot be written."""
     from judge.cli.progress import count_lines
     from judge.errors import InputError
-    from judge.label.io import output_format
     from judge.journal import default_journal_path
+    from judge.label.io import output_format
 
     if args.input.endswith((".jsonl", ".json")) and count_lines(args.input) == 0:
         raise InputError("the file has no rows; nothing to label", path=args.input)

@@ -82,8 +82,9 @@ class ServeSettings(BaseModel):
     request_timeout_s: float = Field(120.0, gt=0)
     """Compute deadline per request, queueing included: past it the answer is 504 and the
     request's remaining work is dropped."""
-    chunk_responses: int = Field(16, ge=1)
-    """Fair scheduling: responses taken from one request per round-robin turn of the batcher."""
+    chunk_responses: int = Field(32, ge=1)
+    """Fair scheduling: most responses scored for one request per batcher call, so a request
+    sent meanwhile waits for one short call, not for a whole big request."""
     body_timeout_s: float = Field(30.0, gt=0)
     """Longest time to receive a whole request body (slow senders get 408)."""
 

@@ -2,10 +2,10 @@
 
 Each request submits a list of items and awaits its own results. A single worker task waits for
 the first request, keeps collecting requests until ``window_s`` has passed, then fills one call
-of the scoring function round-robin across the waiting requests: at most ``quantum`` cost units
-from each request per turn, at most ``max_items`` units in all. A big request thus goes through
-in several calls, and a small one that arrives meanwhile joins the next call instead of waiting
-for the big one to finish. Scoring runs in a dedicated thread (the event loop keeps accepting
+of the scoring function with a turn of round-robin across the waiting requests: at most
+``quantum`` cost units from each request, at most ``max_items`` units in all. A big request thus
+goes through in several calls, and a small one that arrives meanwhile joins the next call
+instead of waiting for the big one to finish. Scoring runs in a dedicated thread (the event loop keeps accepting
 requests; calls into the model never overlap).
 
 Failures stay with their request: when a call fails, each request in it is scored again on its
@@ -66,7 +66,8 @@ class MicroBatcher(Generic[T, R]):
         fn: scores a list of items, returning one result per item in order (runs in a thread).
         max_items: most cost units per call of ``fn`` (one item costlier than that runs alone).
         window_s: how long to wait for more requests after the first one arrives.
-        quantum: most cost units taken from one request per round-robin turn.
+        quantum: most cost units taken from one request per call (default ``max_items``);
+            smaller means shorter calls, so less waiting behind a big request.
         cost: an item's cost (default 1; the server counts responses).
 
     Example:
@@ -152,31 +153,33 @@ class MicroBatcher(Generic[T, R]):
             self._drain()
 
     def _next_batch(self) -> list[tuple[_Request[T, R], int, int]]:
-        """Round-robin slices ``(request, start, stop)`` worth at most ``max_items`` units."""
+        """One turn of round-robin: from each waiting request a slice ``(request, start, stop)``
+        worth at most ``quantum`` units, at most ``max_items`` units in all. Requests served go
+        to the back of the line, so with more requests than fit, the others come first next."""
         for req in self._active:
             if req.future.done() and req.next < len(req.items):
                 self.stats.dropped_requests += 1
         self._active = [r for r in self._active if r.waiting or (not r.future.done()
                                                                    and not r.items)]
-        taken: dict[int, list[Any]] = {}
+        batch: list[tuple[_Request[T, R], int, int]] = []
         budget = self.max_items
-        progress = True
-        while progress and budget > 0:
-            progress = False
-            for req in self._active:
-                got = taken.setdefault(id(req), [req, req.next, req.next])
-                share = 0
-                while got[2] < len(req.items) and share < self.quantum:
-                    c = max(1, self.cost(req.items[got[2]]))
-                    if c > budget and (budget < self.max_items or share):
-                        break
-                    got[2] += 1
-                    share += c
-                    budget -= c
-                    progress = True
-                if budget <= 0:
+        for req in self._active:
+            if budget <= 0:
+                break
+            stop, share = req.next, 0
+            while stop < len(req.items):
+                c = max(1, self.cost(req.items[stop]))
+                # the first item of a request may exceed the quantum (and, alone, the budget)
+                if share + c > (min(self.quantum, budget) if share else budget) and (
+                        share or budget < self.max_items):
                     break
-        return [(r, a, b) for r, a, b in taken.values() if b > a or not r.items]
+                stop, share = stop + 1, share + c
+            budget -= share
+            if stop > req.next or not req.items:
+                batch.append((req, req.next, stop))
+        served = {id(req) for req, _, _ in batch}
+        self._active = [r for r in self._active if id(r) not in served] + [r for r, _, _ in batch]
+        return batch
 
     async def _call(self, items: list[T]) -> Sequence[R]:
         loop = asyncio.get_running_loop()

@@ -55,6 +55,7 @@ _KEYS = {
     "besttoworst": "best-to-worst", "besttoworse": "best-to-worst", "ranking": "best-to-worst",
 }
 _EXACT = {"scores", "score", "better", "best-to-worst"}
+_REASONING_KEYS = {"reasoning", "reason", "rationale", "explanation", "thoughts", "analysis"}
 
 
 @dataclass
@@ -238,8 +239,8 @@ def _parse(text: str, ids: list[str], answer: Answer, scale: tuple[float, float]
 
 def _inline_reasoning(obj: Obj) -> str | None:
     for key, value in obj.pairs:
-        if isinstance(value, Leaf) and isinstance(value.value, str) and _norm_key(key) in {
-                "reasoning", "reason", "rationale", "explanation", "thoughts", "analysis"}:
+        if _norm_key(key) in _REASONING_KEYS and isinstance(value, Leaf) \
+                and isinstance(value.value, str):
             return value.value
     return None
 
@@ -372,8 +373,9 @@ def _read_listwise(fields: dict[str, Any], ids: list[str], scale: tuple[float, f
     if conflicts:  # kept, but flagged: not a repair, a warning the caller must see
         a, b = conflicts[0]
         result.flags.append("ranking_contradicts_scores")
-        result.problems = [*notes, (f"ranking contradicts scores: {a} ({scores[a]:g}) is ranked "
-                           f"above {b} ({scores[b]:g}); {len(conflicts)} pair(s) disagree")]
+        result.problems = [*notes, (f"ranking contradicts scores: {a} ({scores[a]:g}) is "
+                                    f"ranked above {b} ({scores[b]:g}); {len(conflicts)} "
+                                    "pair(s) disagree")]
     return result
 
 

@@ -115,7 +115,7 @@ def test_a_small_request_is_not_starved_by_a_big_one() -> None:
     def fn(xs: list[int]) -> list[int]:
         calls.append(list(xs))
         started.set()
-        time.sleep(0.01)
+        time.sleep(0.02)
         return xs
 
     async def main() -> list[str]:
@@ -177,3 +177,20 @@ def test_one_item_larger_than_the_budget_still_runs() -> None:
         return out
 
     assert run(main()) == [[9, 1], [2, 2]]
+
+
+def test_the_quantum_bounds_each_call_even_when_the_budget_is_larger() -> None:
+    calls: list[int] = []
+
+    def fn(xs: list[int]) -> list[int]:
+        calls.append(len(xs))
+        return xs
+
+    async def main() -> list[int]:
+        b = MicroBatcher(fn, max_items=1024, quantum=16, window_s=0.0)
+        await b.start()
+        out = await b.submit(list(range(64)))
+        await b.close()
+        return out
+
+    assert run(main()) == list(range(64)) and calls == [16, 16, 16, 16]
