@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from judge.cli.argtypes import POSITIVE, fraction
-from judge.cli.outputs import check_writable
+from judge.cli.paths import check_writable
 from judge.errors import ConfigError, missing_dependency
 
 LABELS_HELP = ("JSONL label files: `judge rank` / `judge bench run` output (unparsed verdicts "

@@ -9,8 +9,8 @@ from typing import Any
 
 from judge.cli.argtypes import POSITIVE
 from judge.cli.common import add_judge_args, build_judge, judgment_fields, print_summary
-from judge.cli.outputs import check_writable
-from judge.cli.progress import count_lines, progress
+from judge.cli.paths import check_input, check_writable
+from judge.cli.progress import progress
 from judge.core import Judge
 from judge.errors import InputError, PrincipleError
 from judge.items import RankItem, coerce_item
@@ -34,10 +34,8 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Rank every valid row; report bad rows by line and keep going."""
+    rows = check_input(args.input, "rank")
     check_writable(args.output, "--output")
-    rows = count_lines(args.input)
-    if rows == 0:
-        raise InputError("the file has no rows; nothing to rank", path=args.input)
     judge = build_judge(args)
     bar = progress(rows, unit="row", desc="rank", quiet=args.quiet)
     counts: Counter[str] = Counter()
