@@ -103,8 +103,7 @@ def run(args: argparse.Namespace) -> int:
 def _check_paths(args: argparse.Namespace) -> None:
     """Fail before any work on an empty JSONL input, or an output, journal or pairs file that
     cannot be written."""
-    from judge.label.io import output_format
-    from judge.label.journal import default_journal_path
+    from judge.label import default_journal_path, output_format
 
     if args.input.endswith((".jsonl", ".json")):
         check_input(args.input, "label")
