@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -105,8 +106,9 @@ def _check_paths(args: argparse.Namespace) -> None:
     cannot be written."""
     from judge.label import default_journal_path, output_format
 
-    if args.input.endswith((".jsonl", ".json")):
-        check_input(args.input, "label")
+    source = args.input
+    if not (source.startswith("hf:") or source.endswith(".parquet") or os.path.isdir(source)):
+        check_input(source, "label")  # a JSONL file, as judge.label.io reads it
 
     fmt = output_format(args.output, args.output_format)
     check_writable(args.output, "--output", directory=fmt == "dataset")
