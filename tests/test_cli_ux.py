@@ -84,8 +84,7 @@ def test_compare_disagreeing_orders_are_a_flagged_tie(tmp_path: Path,
     assert "tie (position_inconsistent" in capsys.readouterr().out
     assert main([*args, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["ranking"] is None and out["scores"] == {"0": 0.5, "1": 0.5}
-    assert "position_inconsistent" in out["flags"]
+    assert out["scores"] == {"0": 0.5, "1": 0.5} and "position_inconsistent" in out["flags"]
 
 
 def test_compare_jsonl_keeps_every_row_in_order(tmp_path: Path,
@@ -193,12 +192,17 @@ def test_long_commands_report_progress_unless_quiet(command: str, quiet: bool, t
     assert (f"{command}:" in err) is not quiet
 
 
-def test_count_lines_for_a_total() -> None:
-    from judge.cli.progress import count_lines
+def test_check_input_counts_rows_and_refuses_missing_or_empty_files(tmp_path: Path) -> None:
+    from judge.cli.paths import check_input
+    from judge.errors import InputError
 
-    assert count_lines("-") is None
-    assert count_lines(Path(__file__)) == sum(
-        1 for line in Path(__file__).read_text().splitlines() if line.strip())
+    assert check_input("-", "rank") is None
+    assert check_input(rows_file(tmp_path / "two.jsonl", [{"a": 1}, {"b": 2}]), "rank") == 2
+    (tmp_path / "blank.jsonl").write_text("\n  \n")
+    with pytest.raises(InputError, match="blank.jsonl: the file has no rows; nothing to rank"):
+        check_input(tmp_path / "blank.jsonl", "rank")
+    with pytest.raises(InputError, match="nope.jsonl: file does not exist"):
+        check_input(tmp_path / "nope.jsonl", "rank")
 
 
 # ------------------------------------------------------------------ item 17: output paths
@@ -210,7 +214,7 @@ def blocked(tmp_path: Path) -> Path:
 
 
 def test_check_writable(tmp_path: Path, blocked: Path) -> None:
-    from judge.cli.outputs import check_writable
+    from judge.cli.paths import check_writable
     from judge.errors import ConfigError
 
     check_writable(tmp_path / "new" / "deeper" / "out.jsonl", "--output")  # created later

@@ -10,7 +10,7 @@ from typing import Any
 
 from judge.cli.argtypes import NON_NEGATIVE, POSITIVE
 from judge.cli.common import add_judge_args, build_judge, parse_options
-from judge.cli.outputs import check_writable
+from judge.cli.paths import check_writable
 
 
 def register(sub: Any) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 
 from judge.cli.argtypes import POSITIVE
 from judge.cli.common import add_judge_args, build_judge, judgment_fields, print_summary
-from judge.cli.outputs import check_writable
-from judge.cli.progress import count_lines, progress
+from judge.cli.paths import check_input, check_writable
+from judge.cli.progress import progress
 from judge.cli.verdicts import short_record, text_lines
 from judge.errors import ConfigError, InputError
 from judge.items import RankItem, coerce_item
@@ -41,7 +41,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compare the two given responses, or every row of --input."""
-    for option, given in (("--permutations", args.permutations != 1),
+    for option, given in (("--permutations", args.permutations not in (None, 1)),
                           ("--no-shuffle", args.no_shuffle)):
         if given:
             raise ConfigError(f"{option} does not apply to compare: it always judges the two "
@@ -83,12 +83,13 @@ def _coerce_pair(row: Any, path: str, line: int) -> RankItem:
 
 def _run_file(args: argparse.Namespace) -> int:
     """Every input row comes out, in order: a verdict, or status invalid_input with the reason."""
+    rows = check_input(args.input, "compare")
     check_writable(args.output, "--output")
     judge = build_judge(args)
     counts: Counter[str] = Counter()
     bad = total = 0
     pending: list[tuple[dict[str, Any], RankItem | None]] = []
-    bar = progress(count_lines(args.input), unit="row", desc="compare", quiet=args.quiet)
+    bar = progress(rows, unit="row", desc="compare", quiet=args.quiet)
     with JsonlAppender(args.output, fsync=False) as out:
         def flush() -> None:
             items = [item for _, item in pending if item is not None]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from judge.cli.argtypes import POSITIVE, fraction
-from judge.cli.outputs import check_writable
+from judge.cli.paths import check_writable
 from judge.errors import ConfigError, missing_dependency
 
 LABELS_HELP = ("JSONL label files: `judge rank` / `judge bench run` output (unparsed verdicts "
@@ -165,8 +165,7 @@ def _fit_with_progress(train: Any, args: argparse.Namespace, items: Any, embedde
 
     counting = CountingEmbedder(embedder)
     cache = _cache(args, counting)
-    todo = texts_to_embed(items, test_fraction=config.test_fraction, seed=config.split_seed,
-                          cache=cache)
+    todo = texts_to_embed(items, config, cache)
     embed_bar = counting.bar = progress(todo, unit="text", desc="embed",
                                         quiet=args.quiet or not todo)
     epoch_bar: Any = None

@@ -42,14 +42,14 @@ class CountingEmbedder:
         return np.concatenate(parts)
 
 
-def texts_to_embed(items: Sequence[Any], *, test_fraction: float, seed: int,
-                   cache: Any = None) -> int:
-    """How many texts fit_head will send to the embedder: each split's distinct principles,
-    prompts and responses, less what the embedding cache already holds."""
+def texts_to_embed(items: Sequence[Any], config: Any, cache: Any = None) -> int:
+    """How many texts ``fit_head(items, ..., config)`` will send to the embedder: each split's
+    distinct principles, prompts and responses, less what the embedding cache already holds."""
     from judge.distill.cache import text_key
     from judge.distill.labels import split_items
 
-    parts = [part for part in split_items(items, test_fraction=test_fraction, seed=seed) if part]
+    split = split_items(items, test_fraction=config.test_fraction, seed=config.split_seed)
+    parts = [part for part in split if part]
     per_part = [list(dict.fromkeys([it.principle for it in part] + [it.prompt for it in part]
                                    + [r for it in part for r in it.responses]))
                 for part in parts]

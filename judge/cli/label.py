@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
 from judge.cli.argtypes import POSITIVE
 from judge.cli.common import add_judge_args, build_judge, print_summary
-from judge.cli.outputs import check_writable
+from judge.cli.paths import check_input, check_writable
 from judge.label.normalize import NORMALIZE_MODES
 from judge.label.pairs import PAIR_MODES
 from judge.label.runner import LabelOptions, label_dataset
@@ -104,13 +105,12 @@ def run(args: argparse.Namespace) -> int:
 def _check_paths(args: argparse.Namespace) -> None:
     """Fail before any work on an empty JSONL input, or an output, journal or pairs file that
     cannot be written."""
-    from judge.cli.progress import count_lines
-    from judge.errors import InputError
     from judge.journal import default_journal_path
     from judge.label.io import output_format
 
-    if args.input.endswith((".jsonl", ".json")) and count_lines(args.input) == 0:
-        raise InputError("the file has no rows; nothing to label", path=args.input)
+    source = args.input
+    if not (source.startswith("hf:") or source.endswith(".parquet") or os.path.isdir(source)):
+        check_input(source, "label")  # a JSONL file, as judge.label.io reads it
 
     fmt = output_format(args.output, args.output_format)
     check_writable(args.output, "--output", directory=fmt == "dataset")

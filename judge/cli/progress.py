@@ -9,7 +9,6 @@ standard input) still shows the count and the rate, without a percentage or time
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from typing import Protocol, TextIO
@@ -90,10 +89,3 @@ def progress(total: int | None, *, unit: str, desc: str, file: TextIO | None = N
         return bar
     return LineProgress(total, unit=unit, desc=desc, file=out, every=every)
 
-
-def count_lines(path: str | os.PathLike[str] | None) -> int | None:
-    """Non-blank lines of a file, for a progress total; None for standard input or a non-file."""
-    if path is None or str(path) == "-" or not os.path.isfile(path):
-        return None
-    with open(path, "rb") as fh:
-        return sum(1 for line in fh if line.strip())

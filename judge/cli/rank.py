@@ -9,8 +9,8 @@ from typing import Any
 
 from judge.cli.argtypes import POSITIVE
 from judge.cli.common import add_judge_args, build_judge, print_summary
-from judge.cli.outputs import check_writable
-from judge.cli.progress import count_lines, progress
+from judge.cli.paths import check_input, check_writable
+from judge.cli.progress import progress
 from judge.core import Judge
 from judge.errors import InputError, PrincipleError
 from judge.items import Item, coerce_item
@@ -48,10 +48,8 @@ def invalid_row(row: dict[str, Any] | InputError, error: InputError) -> dict[str
 
 def run(args: argparse.Namespace) -> int:
     """Rank every valid row; write every row, in input order, with a status."""
+    rows = check_input(args.input, "rank")
     check_writable(args.output, "--output")
-    rows = count_lines(args.input)
-    if rows == 0:
-        raise InputError("the file has no rows; nothing to rank", path=args.input)
     judge = build_judge(args)
     bar = progress(rows, unit="row", desc="rank", quiet=args.quiet)
     counts: Counter[str] = Counter()

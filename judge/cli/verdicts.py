@@ -79,12 +79,14 @@ def text_lines(j: Judgment, responses: dict[str, str], backend: object = None) -
         return [f"score {_number(value)}: {meaning}", head]
     lines = [head]
     if j.mode == "pairwise":
-        if j.ranking is None:
+        scores = j.scores
+        best = max(scores, key=lambda cid: scores[cid])
+        if len(set(scores.values())) == 1:
             why = (" (position_inconsistent: the two orders disagreed)"
                    if "position_inconsistent" in j.flags else "")
             lines.append(f"tie{why}")
         else:
-            lines.append(f"better: {j.ranking[0]} ({_snippet(responses[j.ranking[0]])})")
+            lines.append(f"better: {best} ({_snippet(responses[best])})")
     order = j.ranking or list(j.scores)
     lines.append("rank  id          score  response" if j.ranking else
                  "      id          score  response (no strict order)")

@@ -1,7 +1,8 @@
-"""Check that an output path can be written before any judging or training starts.
+"""Check inputs and outputs before any judging or training starts.
 
 A run that judges for an hour and then cannot open its output has wasted the hour; every command
 that writes calls :func:`check_writable` first and stops with one line naming the path and the fix.
+:func:`check_input` refuses a missing or empty input file before a backend is loaded.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from judge.errors import ConfigError
+from judge.errors import ConfigError, InputError
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -61,3 +62,20 @@ def check_writable(path: str | os.PathLike[str] | None, option: str, *,
     reason = _probe(folder)
     if reason is not None:
         raise ConfigError(f"{option} {target}: cannot write in {folder} ({reason}); {fix}")
+
+
+def check_input(path: str | os.PathLike[str] | None, verb: str) -> int | None:
+    """The number of non-blank lines of an input file (None for standard input).
+
+    Raises:
+        InputError: the file does not exist, or has no rows (nothing to ``verb``).
+    """
+    if path is None or str(path) == "-":
+        return None
+    if not os.path.isfile(path):
+        raise InputError("file does not exist", path=str(path))
+    with open(path, "rb") as fh:
+        rows = sum(1 for line in fh if line.strip())
+    if rows == 0:
+        raise InputError(f"the file has no rows; nothing to {verb}", path=str(path))
+    return rows
