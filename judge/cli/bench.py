@@ -6,9 +6,12 @@ import argparse
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from judge.cli.common import add_judge_args, build_judge, parse_options
+
+if TYPE_CHECKING:
+    from judge.bench.suites import Suite
 
 
 def register(sub: Any) -> None:
@@ -124,7 +127,7 @@ def run_cmd(args: argparse.Namespace) -> int:
     return 3 if result.counts.get("backend_error") else 0
 
 
-def _load(args: argparse.Namespace) -> Any:
+def _load(args: argparse.Namespace) -> Suite:
     """The suite to run: a published benchmark (``--data``) or a named suite / path."""
     from judge.bench.published import ADAPTERS, load_published
     from judge.bench.suites import load_suite
