@@ -39,6 +39,9 @@ def register(sub: Any) -> None:
     r.add_argument("--chunk-size", type=int, default=16,
                    help="lists sent to the judge at once (default 16)")
     r.add_argument("--no-report", action="store_true", help="do not write the report after")
+    r.add_argument("--both-orders", action="store_true",
+                   help="judge each list in a seeded order and its reverse; the report adds "
+                        "position and length bias (always on for the published benchmarks)")
     _report_args(r)
     add_judge_args(r)
     r.set_defaults(func=run_cmd)
@@ -109,7 +112,7 @@ def run_cmd(args: argparse.Namespace) -> int:
 
     try:
         result = run_suite(suite, judge, out, chunk_size=args.chunk_size, limit=args.limit,
-                           on_start=on_start,
+                           on_start=on_start, both_orders=args.both_orders,
                            progress=lambda n: bar.update(n) if bar is not None else None)
     except KeyboardInterrupt:
         print(f"\nstopped; finished lists are saved in {out}. Run the same command to resume.",
