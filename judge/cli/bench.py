@@ -136,6 +136,10 @@ def _load(args: argparse.Namespace) -> Suite:
     from judge.bench.suites import load_suite
     from judge.errors import ConfigError
 
+    if args.permutations > 1 and (args.suite in ADAPTERS or args.both_orders):
+        what = args.suite if args.suite in ADAPTERS else "--both-orders"
+        raise ConfigError(f"--permutations does not apply to {what}: each list is judged in a "
+                          "seeded order and its reverse; drop --permutations")
     if args.suite in ADAPTERS:
         if args.data_dir is not None:
             raise ConfigError(f"--data-dir does not apply to {args.suite}; pass its folder "

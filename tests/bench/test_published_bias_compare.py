@@ -111,3 +111,16 @@ def test_any_suite_can_be_judged_in_both_orders(tmp_path: Path,
     assert main(["bench", "run", "sample", "--both-orders", "--permutations", "2", "--out",
                  str(tmp_path / "p")]) == 2
     assert "--permutations does not apply to --both-orders" in capsys.readouterr().err
+
+
+def test_run_suite_refuses_permutations_with_both_orders(tmp_path: Path) -> None:
+    from judge.bench.published import load_published
+    from judge.bench.runner import run_suite
+    from judge.core import Judge
+
+    suite = load_published("llmbar", write_llmbar(tmp_path / "data"))
+    from judge.backends.scripted import ScriptedBackend
+
+    judge = Judge(ScriptedBackend(["{}"]), permutations=2)
+    with pytest.raises(BenchmarkError, match="--permutations does not apply to llmbar"):
+        run_suite(suite, judge, tmp_path / "run")
