@@ -142,7 +142,8 @@ def _record(key: str, config_hash: str, gold: GoldItem, judge: Judge, j: Judgmen
 
 def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: int = 16,
               limit: int | None = None, progress: Callable[[int], None] | None = None,
-              on_start: Callable[[int, int], None] | None = None) -> RunResult:
+              on_start: Callable[[int, int], None] | None = None,
+              both_orders: bool = False) -> RunResult:
     """Judge every list of ``suite`` not yet in ``out_dir``.
 
     Args:
@@ -153,6 +154,8 @@ def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: in
         limit: judge only this many lists, spread evenly over the suite.
         progress: called with the number of lists just finished (for a progress bar).
         on_start: called once before judging with (lists planned, lists already done).
+        both_orders: judge each list in a seeded order and its reverse (always on for the
+            published benchmarks); the report then shows position and length bias.
 
     Raises:
         BenchmarkError: ``out_dir`` holds a run of another suite version or judge configuration.
@@ -160,11 +163,11 @@ def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: in
     if chunk_size < 1:
         raise BenchmarkError(f"chunk size must be at least 1, got {chunk_size}")
     published = suite if isinstance(suite, PublishedSuite) else None
-    both = published is not None
-    if published is not None and judge.permutations > 1:
-        raise BenchmarkError(f"--permutations does not apply to {published.benchmark}: each "
-                             "list is judged in a seeded order and its reverse; drop "
-                             "--permutations")
+    both = published is not None or both_orders
+    if both and judge.permutations > 1:
+        what = published.benchmark if published is not None else "--both-orders"
+        raise BenchmarkError(f"--permutations does not apply to {what}: each list is judged in "
+                             "a seeded order and its reverse; drop --permutations")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     # the judge's identity (its fingerprint is the hash of this), plus the both-orders protocol

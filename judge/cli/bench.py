@@ -6,11 +6,14 @@ import argparse
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from judge.cli.argtypes import NON_NEGATIVE, POSITIVE
 from judge.cli.common import add_judge_args, build_judge, parse_options
 from judge.cli.paths import check_writable
+
+if TYPE_CHECKING:
+    from judge.bench.suites import Suite
 
 
 def register(sub: Any) -> None:
@@ -38,6 +41,9 @@ def register(sub: Any) -> None:
     r.add_argument("--chunk-size", type=POSITIVE, default=16,
                    help="lists sent to the judge at once (default 16)")
     r.add_argument("--no-report", action="store_true", help="do not write the report after")
+    r.add_argument("--both-orders", action="store_true",
+                   help="judge each list in a seeded order and its reverse; the report adds "
+                        "position and length bias (always on for the published benchmarks)")
     _report_args(r)
     add_judge_args(r)
     r.set_defaults(func=run_cmd)
@@ -109,7 +115,7 @@ def run_cmd(args: argparse.Namespace) -> int:
 
     try:
         result = run_suite(suite, judge, out, chunk_size=args.chunk_size, limit=args.limit,
-                           on_start=on_start,
+                           on_start=on_start, both_orders=args.both_orders,
                            progress=lambda n: bar.update(n) if bar is not None else None)
     except KeyboardInterrupt:
         print(f"\nstopped; finished lists are saved in {out}. Run the same command to resume.",
@@ -127,12 +133,16 @@ def run_cmd(args: argparse.Namespace) -> int:
     return 3 if result.counts.get("backend_error") else 0
 
 
-def _load(args: argparse.Namespace) -> Any:
+def _load(args: argparse.Namespace) -> Suite:
     """The suite to run: a published benchmark (``--data``) or a named suite / path."""
     from judge.bench.published import ADAPTERS, load_published
     from judge.bench.suites import load_suite
     from judge.errors import ConfigError
 
+    if args.permutations > 1 and (args.suite in ADAPTERS or args.both_orders):
+        what = args.suite if args.suite in ADAPTERS else "--both-orders"
+        raise ConfigError(f"--permutations does not apply to {what}: each list is judged in a "
+                          "seeded order and its reverse; drop --permutations")
     if args.suite in ADAPTERS:
         if args.data_dir is not None:
             raise ConfigError(f"--data-dir does not apply to {args.suite}; pass its folder "

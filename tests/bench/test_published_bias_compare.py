@@ -93,3 +93,34 @@ def test_a_judge_that_always_picks_the_first_shown_is_caught(tmp_path: Path) -> 
     for subset in ("Natural", "Adversarial/Neighbor"):
         assert section["scores"][subset]["accuracy"] == 50.0          # right once of two
         assert section["scores"][subset]["positional_agreement"] == 0.0
+
+
+def test_any_suite_can_be_judged_in_both_orders(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "sample"
+    assert main(["bench", "run", "sample", "--backend", "oracle", "--both-orders", "--limit", "6",
+                 "--out", str(out), "--resamples", "0", "--no-plots"]) == 0
+    assert "order flips 0.0%" in capsys.readouterr().out
+    md = (out / "report.md").read_text()
+    assert "## Position and length bias" in md and "authors' rule" not in md
+    assert "| 6 | 0.0 | 0.0 |" in md
+    one = tmp_path / "one-order"
+    assert main(["bench", "run", "sample", "--backend", "oracle", "--limit", "2", "--out",
+                 str(one), "--resamples", "0", "--no-plots"]) == 0
+    assert "Position and length bias" not in (one / "report.md").read_text()
+    assert main(["bench", "run", "sample", "--both-orders", "--permutations", "2", "--out",
+                 str(tmp_path / "p")]) == 2
+    assert "--permutations does not apply to --both-orders" in capsys.readouterr().err
+
+
+def test_run_suite_refuses_permutations_with_both_orders(tmp_path: Path) -> None:
+    from judge.bench.published import load_published
+    from judge.bench.runner import run_suite
+    from judge.core import Judge
+
+    suite = load_published("llmbar", write_llmbar(tmp_path / "data"))
+    from judge.backends.scripted import ScriptedBackend
+
+    judge = Judge(ScriptedBackend(["{}"]), permutations=2)
+    with pytest.raises(BenchmarkError, match="--permutations does not apply to llmbar"):
+        run_suite(suite, judge, tmp_path / "run")

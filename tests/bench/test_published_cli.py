@@ -59,8 +59,12 @@ def test_a_head_runs_every_benchmark(tmp_path: Path) -> None:
     for name, write in WRITERS.items():
         section = _run(name, write(tmp_path / name), tmp_path / f"run-{name}", f"head:{head}",
                        "--no-plots")
-        # a head scores each response alone: the order it is shown in changes nothing
+        # a head scores each response alone: scored once, its verdict stands for both orders
         assert section["bias"]["order_flip_rate"] == 0.0
+        rows = [json.loads(line) for line in
+                (tmp_path / f"run-{name}" / "records.jsonl").read_text().splitlines()]
+        assert all(r["orders"][1].get("scored_once") and
+                   r["orders"][1]["order"] == r["orders"][0]["order"][::-1] for r in rows)
         assert 0.0 <= section["bias"]["longer_wins_agreement"] <= 100.0
 
 

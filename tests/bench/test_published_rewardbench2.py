@@ -20,7 +20,9 @@ def _rec(item_id: str, subset: str, first: dict, second: dict | None = None) -> 
 
 
 def test_reads_the_parquet_and_reports_missing_subsets(tmp_path: Path) -> None:
-    suite = load_published("rewardbench2", write_rewardbench2(tmp_path))
+    write_rewardbench2(tmp_path)
+    (tmp_path / "dataset_infos.json").write_text('{"default": {}}')   # hub metadata: not rows
+    suite = load_published("rewardbench2", tmp_path)
     assert [it.id for it in suite.items] == ["f1", "f2", "m1", "ref:1", "tied:1"]
     tied = suite.items[4]
     assert list(tied.responses) == ["chosen-1", "chosen-2", "chosen-3", "rejected-1",

@@ -3,7 +3,8 @@
 The published benchmarks score a judge on both presentation orders (JudgeBench, LLMBar) or use
 the second order only to measure position bias. Each run record then carries ``orders``: two
 entries ``{"order", "status", "scores", "ranking"}``, the first the seeded order (the given order
-with ``--no-shuffle``), the second its reverse.
+with ``--no-shuffle``), the second its reverse. A scoring backend (a reward head) scores each
+response on its own, so its one verdict stands for both orders (``scored_once`` on the second).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import copy
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from judge.backends.base import ScoringBackend
 from judge.bench.aggregate import predicted_values
 from judge.bench.gold import GoldItem
 from judge.core import Judge
@@ -41,18 +43,25 @@ def judge_both_orders(judge: Judge, items: Sequence[GoldItem],
     """
     fixed = copy.copy(judge)
     fixed.shuffle, fixed.permutations = False, 1
+    # a scoring backend (reward head) scores each response alone: the reverse order would get
+    # the same scores, so it is not scored twice (JudgeBench's --single_game for reward models)
+    alone = isinstance(judge.backend, ScoringBackend)
     orders = [order_pair(it, judge) for it in items]
     batch = []
     for it, pair in zip(items, orders, strict=True):
-        for order in pair:
+        for order in pair[:1] if alone else pair:
             row = it.to_rank_item()
             row["responses"] = {rid: it.responses[rid] for rid in order}
             batch.append(row)
     verdicts = fixed.rank(batch)
+    if alone:
+        verdicts = [j for j in verdicts for _ in range(2)]
     for n, pair in enumerate(orders):
-        entries = [{"order": order, "status": j.status, "scores": j.scores,
-                    "ranking": j.ranking}
+        entries: list[dict[str, Any]] = [
+            {"order": order, "status": j.status, "scores": j.scores, "ranking": j.ranking}
                    for order, j in zip(pair, verdicts[2 * n: 2 * n + 2], strict=True)]
+        if alone:
+            entries[1]["scored_once"] = True
         done(n, entries, verdicts[2 * n])
 
 

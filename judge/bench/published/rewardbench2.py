@@ -49,10 +49,14 @@ def _parquet_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
 
 
 def _files(root: Path) -> list[Path]:
-    kinds = (".parquet", ".jsonl", ".json")
+    """The parquet files under ``root`` (the published form); JSON rows only when none."""
     if root.is_file():
         return [root]
-    return sorted(p for p in root.rglob("*") if p.suffix in kinds and p.is_file())
+    for kinds in ((".parquet",), (".jsonl", ".json")):
+        found = sorted(p for p in root.rglob("*") if p.suffix in kinds and p.is_file())
+        if found:
+            return found
+    return []
 
 
 def _texts(value: Any, path: Path, line: int, name: str) -> list[str]:
