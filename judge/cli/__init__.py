@@ -23,7 +23,7 @@ from judge.errors import JudgeError
 COMMANDS: dict[str, str] = {
     "rank": "rank responses in a JSONL file",
     "score": "score one response against a principle",
-    "compare": "compare two responses pairwise, in both orders",
+    "compare": "pairwise: which of two responses is better (both orders)",
     "render": "print the messages a judge would receive",
     "principles": "browse the principle library",
     "bench": "evaluate a judge on ranking suites (RABench-style)",

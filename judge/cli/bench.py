@@ -139,7 +139,7 @@ def _load(args: argparse.Namespace) -> Suite:
     from judge.bench.suites import load_suite
     from judge.errors import ConfigError
 
-    if args.permutations > 1 and (args.suite in ADAPTERS or args.both_orders):
+    if (args.permutations or 1) > 1 and (args.suite in ADAPTERS or args.both_orders):
         what = args.suite if args.suite in ADAPTERS else "--both-orders"
         raise ConfigError(f"--permutations does not apply to {what}: each list is judged in a "
                           "seeded order and its reverse; drop --permutations")

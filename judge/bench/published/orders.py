@@ -44,7 +44,7 @@ def judge_both_orders(judge: Judge, items: Sequence[GoldItem],
     fixed = copy.copy(judge)
     fixed.shuffle, fixed.permutations = False, 1
     # a scoring backend (reward head) scores each response alone: the reverse order would get
-    # the same scores, so it is not scored twice (JudgeBench's --single_game for reward models)
+    # the same scores, so it is not scored twice (JudgeBench's single-game mode for reward models)
     alone = isinstance(judge.backend, ScoringBackend)
     orders = [order_pair(it, judge) for it in items]
     batch = []
