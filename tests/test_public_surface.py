@@ -12,7 +12,7 @@ from judge.cli import COMMANDS, build_parser
 PINNED = [
     "ArtifactError", "AssetsNotFound", "BackendError", "BackendRequestError",
     "BackendUnavailable", "BenchmarkError", "CapabilityError", "ChatMessage", "ConfigError",
-    "Generation", "GenerationRequest", "InputError", "Judge", "JudgeError", "Judgment",
+    "Generation", "GenerationRequest", "InputError", "Item", "Judge", "JudgeError", "Judgment",
     "LabelOptions", "MissingDependency", "ParsedVerdict", "Principle", "PrincipleError",
     "PrincipleLibrary", "PromptTemplate", "RankItem", "Reward", "RewardError", "Sampling",
     "ScoringBackend", "ScriptedBackend", "TemplateError", "TextBackend", "__version__",
