@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from judge.errors import InputError
 from judge.messages import prompt_text, response_text
 from judge.principles import Principle
+from judge.textcheck import find_bad_text
 
 
 def normalize_responses(value: Any, *, field: str = "responses") -> dict[str, str]:
@@ -109,10 +110,12 @@ def coerce_item(value: Item | Mapping[str, Any], *, path: str | None = None,
         InputError: naming the file, line (or batch index) and field at fault.
     """
     if isinstance(value, Item):
+        _check_text({"prompt": value.prompt, "responses": value.responses}, path, line, index)
         return value
     if not isinstance(value, Mapping):
         raise InputError(f"expected a JSON object, got {type(value).__name__}", path=path,
                          line=line, index=index)
+    _check_text(value, path, line, index)
     data = dict(value)
     if data.get("responses") is None and "response" in data:
         data["responses"] = [data.pop("response")]
@@ -129,6 +132,14 @@ def coerce_item(value: Item | Mapping[str, Any], *, path: str | None = None,
             msg = "is required" + (" (give 'responses' as a list or an id -> text object, or "
                                    "'response')" if field == "responses" else "")
         raise InputError(msg, path=path, line=line, field=field, index=index) from None
+
+
+def _check_text(value: Any, path: str | None, line: int | None, index: int | None) -> None:
+    """Refuse text that UTF-8 cannot encode (a lone surrogate) here, naming where it is, rather
+    than letting it fail a whole batch later inside a tokenizer or a hash."""
+    bad = find_bad_text(value)
+    if bad is not None:
+        raise InputError(bad.problem(), path=path, line=line, field=bad.field, index=index)
 
 
 def coerce_items(values: Sequence[Item | Mapping[str, Any]]) -> list[Item]:

@@ -84,3 +84,16 @@ def test_a_batch_call_names_the_item_with_an_unknown_principle() -> None:
              {"prompt": "q", "responses": ["a", "b"], "principle": "no-such-id"}]
     with pytest.raises(Exception, match="^item 1: "):
         judge.rank(items)
+
+
+@pytest.mark.parametrize("bad", [
+    {"prompt": "q\ud800", "responses": ["a", "b"]},
+    {"prompt": "q", "responses": ["a", "b\udfff"]},
+    Item(prompt="q", responses=["a", "\ud83d"]),
+])
+def test_a_lone_surrogate_in_a_batch_names_the_item_and_field(bad: Any) -> None:
+    judge = Judge(ScriptedBackend([]), principle="Prefer correct answers.")
+    good = {"prompt": "q", "responses": ["a", "b"]}
+    with pytest.raises(InputError, match=r"^item 1: field '(prompt|responses(\[1\]|\.1))': "
+                                         r"character \d+ is a lone surrogate"):
+        judge.rank([good, bad])
