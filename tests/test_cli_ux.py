@@ -107,6 +107,10 @@ def test_compare_jsonl_keeps_every_row_in_order(tmp_path: Path,
     assert [g["status"] for g in got] == ["ok", "invalid_input", "ok"]
     assert got[0]["ranking"] == ["0", "1"] and got[2]["scores"] == {"p": 0.5, "r": 0.5}
     assert got[1].get("scores") is None
+    # the same labelled record `judge rank` writes: the item's texts and principle travel along
+    assert {g["schema"] for g in got} == {"judge.record/1"}
+    assert got[2]["item"]["responses"] == [{"id": "p", "text": "x"}, {"id": "r", "text": "y"}]
+    assert got[0]["item"]["principle"]["id"] == "correct-then-concise"
 
 
 def test_compare_needs_two_responses(capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,13 +9,16 @@ from collections import Counter
 from typing import Any
 
 from judge.cli.argtypes import POSITIVE
-from judge.cli.common import add_judge_args, build_judge, judgment_fields, print_summary
+from judge.cli.common import add_judge_args, build_judge, print_summary
 from judge.cli.paths import check_input, check_writable
 from judge.cli.progress import progress
+from judge.cli.rank import invalid_row
 from judge.cli.verdicts import short_record, text_lines
 from judge.errors import ConfigError, InputError
-from judge.items import RankItem, coerce_item
-from judge.jsonl import JsonlAppender, read_jsonl
+from judge.items import Item, coerce_item
+from judge.jsonl import JsonlWriter, read_jsonl
+from judge.record import labelled_row
+from judge.types import INVALID_INPUT, USABLE_STATUSES
 
 
 def register(sub: Any) -> None:
@@ -71,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if j.parsed else 3
 
 
-def _coerce_pair(row: Any, path: str, line: int) -> RankItem:
+def _coerce_pair(row: Any, path: str, line: int) -> Item:
     if isinstance(row, InputError):
         raise row
     item = coerce_item(row, path=path, line=line)
@@ -82,29 +85,32 @@ def _coerce_pair(row: Any, path: str, line: int) -> RankItem:
 
 
 def _run_file(args: argparse.Namespace) -> int:
-    """Every input row comes out, in order: a verdict, or status invalid_input with the reason."""
+    """Every input row comes out, in order, as a labelled record (the shape `judge rank`
+    writes): a verdict, or status invalid_input with the reason."""
     rows = check_input(args.input, "compare")
     check_writable(args.output, "--output")
     judge = build_judge(args)
     counts: Counter[str] = Counter()
-    bad = total = 0
-    pending: list[tuple[dict[str, Any], RankItem | None]] = []
+    total = 0
+    pending: list[tuple[dict[str, Any] | InputError, Item | InputError]] = []
     bar = progress(rows, unit="row", desc="compare", quiet=args.quiet)
-    with JsonlAppender(args.output, fsync=False) as out:
-        def flush() -> None:
-            items = [item for _, item in pending if item is not None]
-            verdicts = iter(judge.compare(items))
-            for row, item in pending:
-                if item is None:
-                    out.write(row)
-                    continue
-                j = next(verdicts)
-                counts[j.status] += 1
-                out.write({**row, **judgment_fields(j)})
-            bar.update(len(pending))
-            pending.clear()
+    try:
+        with JsonlWriter(args.output) as out:
+            def flush() -> None:
+                items = [item for _, item in pending if isinstance(item, Item)]
+                verdicts = iter(judge.compare(items))
+                for row, item in pending:
+                    if isinstance(item, InputError):
+                        counts[INVALID_INPUT] += 1
+                        out.write(invalid_row(row, item))
+                        continue
+                    j = next(verdicts)
+                    counts[j.status] += 1
+                    assert isinstance(row, dict)
+                    out.write(labelled_row(row, item, j, judge.principle_for(item)))
+                bar.update(len(pending))
+                pending.clear()
 
-        try:
             for lineno, row in read_jsonl(args.input):
                 total += 1
                 try:
@@ -115,20 +121,15 @@ def _run_file(args: argparse.Namespace) -> int:
                         raise InputError(str(exc), path=args.input, line=lineno,
                                          field="principle") from None
                 except InputError as exc:
-                    bad += 1
                     print(f"error: {exc}", file=sys.stderr)
-                    kept = row if isinstance(row, dict) else {}
-                    pending.append(({**kept, "status": "invalid_input",
-                                     "problems": [exc.detail]}, None))
+                    pending.append((row, exc))
                 else:
-                    assert isinstance(row, dict)
                     pending.append((row, item))
                 if len(pending) >= args.batch_size:
                     flush()
-            if pending:
-                flush()
-        finally:
-            bar.close()
-            judge.close()
-    print_summary(counts, bad, total)
-    return 3 if bad or counts["unparsed"] or counts["backend_error"] else 0
+            flush()
+    finally:
+        bar.close()
+        judge.close()
+    print_summary(counts, counts[INVALID_INPUT], total)
+    return 3 if any(n for s, n in counts.items() if s not in USABLE_STATUSES) else 0
