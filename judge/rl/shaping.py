@@ -1,20 +1,9 @@
 """Reward shaping within a group: score-to-reward mapping, length penalty, principle weights.
 
-Mappings (``Reward(normalize=...)``), for a group of ``k`` responses; the rank ``r`` counts from
-the best (0-based), ties sharing their average rank:
-
-==================  ========================================================================
-mode                reward
-==================  ========================================================================
-``none``            the judge's score unchanged
-``minmax``          the score mapped to [0, 1] on the judge's scale (1-5 → 0-1)
-``group-rank``      linear in rank: ``(k - 1 - r) / (k - 1)``, best 1.0, worst 0.0
-``group-centered``  linear in rank, centred: ``2 * group-rank - 1``, best 1, worst -1, mean 0
-``group-z``         z-score of the scores within the group (0 when they are all equal)
-==================  ========================================================================
-
-The first four modes are :mod:`judge.label.normalize`'s (one implementation, shared with
-``judge label --normalize``); ``group-centered`` is built on its ``group-rank``.
+Mappings (``Reward(normalize=...)``) are :mod:`judge.label.normalize`'s modes, one
+implementation shared with ``judge label --normalize``: ``none``, ``minmax``, ``group-rank``,
+``group-centered`` (linear in rank, best 1, worst -1, mean 0) and ``group-z``; its module table
+gives the formulas.
 
 Then, in this order:
 
@@ -31,35 +20,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from judge.errors import ConfigError
-from judge.label.normalize import NORMALIZE_MODES, normalize_scores
+from judge.label.normalize import NORMALIZE_MODES, check_mode, normalize_scores
 
-REWARD_MODES: tuple[str, ...] = (*NORMALIZE_MODES, "group-centered")
-
-
-def check_reward_mode(mode: str) -> str:
-    """Validate a mapping name.
-
-    Raises:
-        ConfigError: naming the valid choices.
-    """
-    if mode not in REWARD_MODES:
-        raise ConfigError(f"unknown reward mapping normalize='{mode}': choose one of "
-                          f"{', '.join(REWARD_MODES)}")
-    return mode
-
-
-def map_scores(scores: Sequence[float], mode: str,
-               scale: tuple[float, float] | None = None) -> list[float]:
-    """One group's scores mapped to rewards (see the module table).
-
-    >>> map_scores([1, 3, 5], "group-centered")
-    [-1.0, 0.0, 1.0]
-    >>> map_scores([2, 4], "group-z")
-    [-1.0, 1.0]
-    """
-    if mode == "group-centered":
-        return [2.0 * x - 1.0 for x in normalize_scores(scores, "group-rank")]
-    return normalize_scores(scores, mode, scale)
+#: The score-to-reward mappings (one implementation: :mod:`judge.label.normalize`).
+REWARD_MODES: tuple[str, ...] = NORMALIZE_MODES
+check_reward_mode = check_mode
+map_scores = normalize_scores
 
 
 def mapped_scale(mode: str, scale: tuple[float, float] | None) -> tuple[float, float] | None:
