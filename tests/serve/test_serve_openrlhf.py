@@ -128,13 +128,11 @@ def test_request_validation() -> None:
     assert OpenRLHFRequest.model_validate({"query": "single"}).query == ["single"]
     with pytest.raises(ValidationError, match="line up"):
         OpenRLHFRequest.model_validate({"query": ["a", "b"], "prompts": ["a"]})
-    with pytest.raises(ValidationError):
-        OpenRLHFRequest.model_validate({"query": []})
+    assert OpenRLHFRequest.model_validate({"query": [], "labels": []}).query == []
 
 
 @pytest.mark.parametrize(("body", "message"), [
     ({}, "field 'query'"),
-    ({"query": []}, "field 'query'"),
     ({"query": ["a", "b"], "prompts": ["a"]}, "'prompts' has 1 entries"),
     ({"query": ["a"], "labels": ["x", "y"]}, "'labels' has 2 entries"),
     ({"query": [3]}, "field 'query.0'"),
