@@ -46,7 +46,7 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from judge._version import __version__
 from judge.errors import ArtifactError, BackendError, InputError, JudgeError
@@ -99,6 +99,14 @@ class ServeSettings(BaseModel):
     when the window passes, unless the request gives ``group_size``)."""
     group_window_ms: float = Field(1000.0, ge=0)
     """Group rewards: longest wait after a group's first sample before judging what arrived."""
+
+    @model_validator(mode="after")
+    def _window_inside_deadline(self) -> ServeSettings:
+        if self.group_window_ms / 1000 >= self.request_timeout_s:
+            raise ValueError(f"the group window ({self.group_window_ms:g} ms) must be shorter "
+                             f"than the request timeout ({self.request_timeout_s:g} s): lower "
+                             "--group-window-ms or raise --request-timeout")
+        return self
 
 
 _BadRequest = BadRequest
