@@ -3,60 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
-import re
-import threading
 from typing import Any
 
 import httpx
 import pytest
+from helpers.serve_helpers import PRINCIPLE, Judged, quality
 
 from judge.backends.scripted import ScriptedBackend
 from judge.core import Judge
-from judge.errors import BackendUnavailable
 from judge.serve.app import ServeSettings, create_app
 from judge.serve.scorers import scorer_for
-from judge.types import GenerationRequest
-
-PRINCIPLE = "correct-then-concise"
-
-
-def _quality(text: str) -> int:
-    found = re.search(r"quality (\d)", text)
-    return int(found.group(1)) if found else 3
-
-
-class Judged:
-    """A scripted judge scoring each response by the digit after 'quality'; counts its calls
-    and fails every ``fail_every``-th call (alternately raising and answering prose)."""
-
-    def __init__(self, fail_every: int = 0, down: bool = False) -> None:
-        self.listwise: list[list[str]] = []
-        self.pointwise: list[str] = []
-        self.fail_every, self.down = fail_every, down
-        self.counter = itertools.count(1)
-        self.lock = threading.Lock()
-
-    def reply(self, req: GenerationRequest) -> str:
-        shown = json.loads(req.messages[-1].content)
-        with self.lock:
-            k = next(self.counter)
-            if "responses" in shown:
-                self.listwise.append(list(shown["responses"].values()))
-            else:
-                self.pointwise.append(shown["response"])
-        if self.down:
-            raise BackendUnavailable("the judge server at 127.0.0.1:9 refused the connection")
-        if self.fail_every and k % self.fail_every == 0:
-            if (k // self.fail_every) % 2:
-                raise BackendUnavailable("injected failure")
-            return "I cannot decide."
-        if "response" in shown:
-            return json.dumps({"score": _quality(shown["response"])})
-        scores = {i: _quality(t) for i, t in shown["responses"].items()}
-        return json.dumps({"scores": scores,
-                           "best-to-worst": sorted(scores, key=lambda i: -scores[i])})
 
 
 def _app(judged: Judged, **settings: Any) -> Any:
@@ -81,7 +38,7 @@ def test_a_group_of_8_is_judged_in_one_listwise_call(live_server: Any) -> None:
     assert sorted(judged.listwise[0]) == sorted(b["response"] for b in bodies)
     for body, r in zip(bodies, got, strict=True):
         out = r.json()
-        assert out["score"] == _quality(body["response"])
+        assert out["score"] == quality(body["response"])
         assert (out["judge_failed"], out["fallback"], out["group_size"]) == (False, False, 8)
     assert health["groups"]["groups_judged"] == 1 and health["status"] == "ok"
 
@@ -93,7 +50,7 @@ def test_samples_group_by_prompt_without_an_id(live_server: Any) -> None:
     with live_server(_app(judged, group_size=4, group_window_ms=60_000)) as base:
         got = asyncio.run(_post_all(base, "/group_score", bodies))
     assert sorted(len(g) for g in judged.listwise) == [4, 4]
-    assert [r.json()["score"] for r in got] == [_quality(b["response"]) for b in bodies]
+    assert [r.json()["score"] for r in got] == [quality(b["response"]) for b in bodies]
 
 
 def test_an_incomplete_group_is_judged_when_the_window_passes(live_server: Any) -> None:
@@ -127,7 +84,7 @@ def test_under_20_percent_judge_failures_every_sample_is_scored_or_flagged(
         if out["judge_failed"]:
             assert out["score"] == -7.0 and out["fallback"]
         else:
-            assert out["score"] == _quality(body["response"])
+            assert out["score"] == quality(body["response"])
     assert any(o["fallback"] for o in outs)  # failures happened and were handled
     assert health["judge"]["failures_in_window"] > 0 and health["judge"]["last_failure"]
     assert len(openrlhf.json()["rewards"]) == 4
