@@ -46,7 +46,7 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from judge._version import __version__
 from judge.errors import ArtifactError, BackendError, InputError, JudgeError
@@ -84,8 +84,8 @@ class ServeSettings(BaseModel):
     labels_are_principles: bool = False
     """OpenRLHF: read a plain-string label as the sample's principle."""
     unparsed_reward: float = 0.0
-    """OpenRLHF: reward sent when a generative judge's verdict could not be parsed (a number:
-    OpenRLHF cannot train on null); such samples are logged as ``judge_failed``."""
+    """OpenRLHF and ``/group_score``: reward of a sample no judgment could score, listwise or
+    pointwise (a number: OpenRLHF cannot train on null); always sent with ``judge_failed``."""
     request_timeout_s: float = Field(120.0, gt=0)
     """Compute deadline per request, queueing included: past it the answer is 504 and the
     request's remaining work is dropped."""
@@ -98,15 +98,8 @@ class ServeSettings(BaseModel):
     """Group rewards: samples per group; a group is judged as soon as it has this many (None:
     when the window passes, unless the request gives ``group_size``)."""
     group_window_ms: float = Field(1000.0, ge=0)
-    """Group rewards: longest wait after a group's first sample before judging what arrived."""
-
-    @model_validator(mode="after")
-    def _window_inside_deadline(self) -> ServeSettings:
-        if self.group_window_ms / 1000 >= self.request_timeout_s:
-            raise ValueError(f"the group window ({self.group_window_ms:g} ms) must be shorter "
-                             f"than the request timeout ({self.request_timeout_s:g} s): lower "
-                             "--group-window-ms or raise --request-timeout")
-        return self
+    """Group rewards: longest wait after a group's first sample before judging what arrived
+    (keep it under ``request_timeout_s``; ``judge serve`` refuses a longer one)."""
 
 
 _BadRequest = BadRequest
