@@ -139,3 +139,26 @@ def test_bad_group_requests_are_422(live_server: Any, body: dict[str, Any],
     with live_server(_app(Judged())) as base:
         r = httpx.post(base + "/group_score", json=body)
     assert r.status_code == 422 and needle in r.json()["error"]
+
+
+def test_a_failed_listwise_call_falls_back_to_pointwise(live_server: Any) -> None:
+    judged = Judged()
+    listwise_reply = judged.reply
+
+    def no_listwise(req: Any) -> str:
+        out = listwise_reply(req)
+        return "I cannot rank these." if "responses" in json.loads(
+            req.messages[-1].content) else out
+
+    judge = Judge(ScriptedBackend(no_listwise), principle=PRINCIPLE)
+    app = create_app(scorer_for(judge), ServeSettings(principle=PRINCIPLE, group_size=4,
+                                                      group_window_ms=60_000))
+    bodies = [{"prompt": "q", "response": f"r{n}, quality {n + 1}"} for n in range(4)]
+    with live_server(app) as base:
+        got = [r.json() for r in asyncio.run(_post_all(base, "/group_score", bodies))]
+        bad = httpx.post(base + "/get_reward", json={
+            "query": ["q a"], "labels": [{"uid": "x", "group_size": 0}]})
+    assert len(judged.listwise) == 1 and len(judged.pointwise) == 4
+    assert [(o["score"], o["judge_failed"], o["fallback"]) for o in got] == [
+        (float(n + 1), False, True) for n in range(4)]
+    assert bad.status_code == 422 and "labels[0].group_size" in bad.json()["error"]
