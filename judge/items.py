@@ -38,7 +38,7 @@ def normalize_responses(value: Any, *, field: str = "responses") -> dict[str, st
         InputError: naming ``field`` and the bad response's index (or id).
     """
     if isinstance(value, Mapping):
-        pairs = [(str(k), v, f"{field}.{k}") for k, v in value.items()]
+        pairs = [(str(k), v, f"{field}.{k}" if field else str(k)) for k, v in value.items()]
     elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         pairs = []
         for n, v in enumerate(value):

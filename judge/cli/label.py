@@ -10,6 +10,7 @@ from typing import Any
 from judge.cli.argtypes import POSITIVE
 from judge.cli.common import add_judge_args, build_judge, print_summary
 from judge.cli.paths import check_input, check_writable
+from judge.errors import ConfigError
 from judge.label.normalize import NORMALIZE_MODES
 from judge.label.pairs import PAIR_MODES
 from judge.label.runner import LabelOptions, label_dataset
@@ -49,8 +50,11 @@ def register(sub: Any) -> None:
     out = p.add_argument_group("rewards and pairs")
     out.add_argument("--normalize", choices=NORMALIZE_MODES, default="none",
                      help="add a 'rewards' column normalised within each row's responses")
-    out.add_argument("--pairs", metavar="FILE",
-                     help="also write chosen/rejected pairs with margins (.jsonl or .parquet)")
+    out.add_argument("--pairs", metavar="PATH",
+                     help="also write chosen/rejected pairs with margins (.jsonl, .parquet, or "
+                          "a folder with --pairs-format dataset)")
+    out.add_argument("--pairs-format", choices=("jsonl", "parquet", "dataset"),
+                     help="format of --pairs (default: from its extension)")
     out.add_argument("--pairs-mode", choices=PAIR_MODES, default="all",
                      help="every pair with a margin, or best vs worst (default all)")
     out.add_argument("--min-margin", type=float, default=0.0,
@@ -70,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         id_column=args.id_column or None, batch_size=args.batch_size, normalize=args.normalize,
         retry_failed=args.retry_failed, prefix=args.prefix, split=args.split,
         output_format=args.output_format, journal=args.journal, pairs=args.pairs,
-        pair_mode=args.pairs_mode, min_margin=args.min_margin)
+        pairs_format=args.pairs_format, pair_mode=args.pairs_mode, min_margin=args.min_margin)
     _check_paths(args)
     judge = build_judge(args)
     bar: Any = None
@@ -115,4 +119,8 @@ def _check_paths(args: argparse.Namespace) -> None:
     fmt = output_format(args.output, args.output_format)
     check_writable(args.output, "--output", directory=fmt == "dataset")
     check_writable(args.journal or default_journal_path(args.output), "--journal")
-    check_writable(args.pairs, "--pairs")
+    if args.pairs_format and not args.pairs:
+        raise ConfigError("--pairs-format applies to --pairs: give --pairs PATH too")
+    if args.pairs:
+        pairs_fmt = output_format(args.pairs, args.pairs_format)
+        check_writable(args.pairs, "--pairs", directory=pairs_fmt == "dataset")

@@ -19,6 +19,8 @@ def register(sub: Any) -> None:
         "serve", help="serve rewards over HTTP (score, OpenRLHF, health)",
         description="Serve a reward head (default: the shipped one) or any judge backend. "
                     "Endpoints: GET /health, POST /score {principle, prompt, responses}, "
+                    "POST /group_score {prompt, response, principle, group, group_size} "
+                    "(samples of one group judged listwise together), "
                     "POST /openrlhf and /get_reward {query, prompts, labels}.")
     p.add_argument("--head", metavar="DIR", help="serve the head in DIR (same as --backend head:DIR)")
     p.add_argument("--host", default="127.0.0.1",
@@ -45,7 +47,14 @@ def register(sub: Any) -> None:
     p.add_argument("--labels-are-principles", action="store_true",
                    help="OpenRLHF: a string label is the sample's principle")
     p.add_argument("--unparsed-reward", type=float, default=0.0,
-                   help="OpenRLHF: reward for a generative verdict that could not be parsed")
+                   help="reward (flagged judge_failed) for a sample no judgment could score, "
+                        "listwise or pointwise (default 0.0)")
+    p.add_argument("--group-size", type=POSITIVE, default=None, metavar="N",
+                   help="group rewards: judge a group as soon as N samples arrived (default: "
+                        "the request's group_size, else when the window passes)")
+    p.add_argument("--group-window-ms", type=float_at_least(0.0), default=1000.0, metavar="MS",
+                   help="group rewards: judge what arrived this long after a group's first "
+                        "sample (default 1000)")
     add_judge_args(p)
     p.set_defaults(func=run)
 
@@ -64,6 +73,10 @@ def run(args: argparse.Namespace) -> int:
         if args.backend not in ("head", args.head):
             raise ConfigError("give either --head DIR or --backend SPEC, not both")
         args.backend = f"head:{args.head}"
+    if args.group_window_ms / 1000 >= args.request_timeout:
+        raise ConfigError(f"--group-window-ms {args.group_window_ms:g} must be shorter than "
+                          f"--request-timeout {args.request_timeout:g} s, or every group would "
+                          "time out; lower the window or raise the timeout")
     token = args.token or os.environ.get("JUDGE_SERVE_TOKEN") or None
     check_bind(args.host, token, args.allow_insecure_remote)
     settings = ServeSettings(
@@ -71,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
         max_items=args.max_items, batch_window_ms=args.batch_window_ms,
         max_batch_items=args.max_batch_items, labels_are_principles=args.labels_are_principles,
         unparsed_reward=args.unparsed_reward, request_timeout_s=args.request_timeout,
-        body_timeout_s=args.body_timeout)
+        body_timeout_s=args.body_timeout, group_size=args.group_size,
+        group_window_ms=args.group_window_ms)
     judge = build_judge(args)
     scorer = scorer_for(judge)
     app = create_app(scorer, settings)
@@ -79,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: serving on {args.host} without a token; anyone who can reach this "
               "port can use it (set --token or JUDGE_SERVE_TOKEN)", file=sys.stderr)
     print(f"serving {scorer.name} on http://{args.host}:{args.port} "
-          "(GET /health, POST /score, POST /openrlhf, POST /get_reward)", file=sys.stderr)
+          "(GET /health, POST /score, POST /group_score, POST /openrlhf, POST /get_reward)", file=sys.stderr)
     try:
         uvicorn.Server(server_config(app, host=args.host, port=args.port,
                                      header_timeout_s=args.header_timeout,

@@ -23,6 +23,9 @@ from judge.messages import prompt_text, response_text
 from judge.record import RECORD_FIELDS, RECORD_SCHEMA, verdict_record
 from judge.types import Judgment
 
+#: The response ids of a TRL preference row (``prompt``, ``chosen``, ``rejected``).
+PREFERENCE_IDS = ("chosen", "rejected")
+
 #: Every column a label adds (before any prefix).
 LABEL_COLUMNS = (*RECORD_FIELDS, "label_key", "rewards")
 
@@ -59,34 +62,75 @@ def row_item(row: Mapping[str, Any], *, prompt_column: str, responses_column: st
     """The judge item of a row.
 
     The row gives ``responses_column`` (any shape :func:`judge.items.normalize_responses`
-    reads) or ``response_column`` (one response). Prompts may be chat messages. An empty or null
+    reads), ``response_column`` (one response), or TRL's preference columns ``chosen`` and
+    ``rejected`` (texts or chat messages; two responses with those ids, ranked listwise; without
+    a prompt column they are whole dialogues, see :func:`implicit_prompt`). Prompts may be chat
+    messages. An empty or null
     principle cell falls back to the judge's default principle.
 
     Raises:
         InputError: naming the missing or malformed field (and the bad response's index).
     """
-    if prompt_column not in row or row[prompt_column] is None:
-        raise InputError("is required", field=prompt_column)
-    try:
-        prompt = prompt_text(row[prompt_column])
-    except InputError as exc:
-        raise InputError(exc.detail, field=prompt_column) from None
-    if row.get(responses_column) is not None:
-        responses = normalize_responses(row[responses_column], field=responses_column)
-    elif row.get(response_column) is not None:
-        try:
-            responses = {"0": response_text(row[response_column])}
-        except InputError as exc:
-            raise InputError(exc.detail, field=response_column) from None
+    preference = row.get(responses_column) is None and row.get(response_column) is None and \
+        row.get("chosen") is not None and row.get("rejected") is not None
+    if preference and row.get(prompt_column) is None:
+        prompt, responses = implicit_prompt(row["chosen"], row["rejected"])
     else:
-        raise InputError(f"is required (or give one response in '{response_column}')",
-                         field=responses_column)
+        if prompt_column not in row or row[prompt_column] is None:
+            raise InputError("is required", field=prompt_column)
+        try:
+            prompt = prompt_text(row[prompt_column])
+        except InputError as exc:
+            raise InputError(exc.detail, field=prompt_column) from None
+        if row.get(responses_column) is not None:
+            responses = normalize_responses(row[responses_column], field=responses_column)
+        elif row.get(response_column) is not None:
+            try:
+                responses = {"0": response_text(row[response_column])}
+            except InputError as exc:
+                raise InputError(exc.detail, field=response_column) from None
+        elif preference:
+            responses = normalize_responses({k: row[k] for k in PREFERENCE_IDS}, field="")
+        else:
+            raise InputError(f"is required (or give one response in '{response_column}', or "
+                             "'chosen' and 'rejected')", field=responses_column)
     principle = row.get(principle_column) if principle_column else None
     if principle is not None and not isinstance(principle, str):
         raise InputError(f"must be text, got {type(principle).__name__}", field=principle_column)
     ident = row.get(id_column) if id_column else None
     return Item(prompt=prompt, responses=responses, principle=principle or None,
                 id=None if ident is None else str(ident))
+
+
+def implicit_prompt(chosen: Any, rejected: Any) -> tuple[str, dict[str, str]]:
+    """Prompt and responses of a TRL preference row without a prompt: ``chosen`` and
+    ``rejected`` are whole dialogues sharing their turns up to the last assistant turn.
+
+    >>> implicit_prompt([{"role": "user", "content": "2+2?"}, {"role": "assistant",
+    ...                  "content": "4"}], [{"role": "user", "content": "2+2?"},
+    ...                  {"role": "assistant", "content": "5"}])
+    ('2+2?', {'chosen': '4', 'rejected': '5'})
+
+    Raises:
+        InputError: the rows are not dialogues ending with an assistant turn, or their
+            prompts differ.
+    """
+    prompts, texts = [], {}
+    for name, value in zip(PREFERENCE_IDS, (chosen, rejected), strict=True):
+        if not (isinstance(value, list) and value and isinstance(value[-1], Mapping)
+                and value[-1].get("role") == "assistant" and len(value) > 1):
+            raise InputError("without a prompt column, 'chosen' and 'rejected' must be chat "
+                             "dialogues ending with the assistant's turn (or add 'prompt')",
+                             field=name)
+        try:
+            prompts.append(prompt_text(value[:-1]))
+            texts[name] = response_text(value[-1])
+        except InputError as exc:
+            raise InputError(exc.detail, field=name) from None
+    if prompts[0] != prompts[1]:
+        raise InputError("the dialogues before the last assistant turn differ from 'chosen'; "
+                         "a preference pair answers one prompt", field="rejected")
+    return prompts[0], texts
 
 
 def principle_hash(judge: Judge, item: Item, column: str | None) -> str:

@@ -24,7 +24,7 @@ nothing again; delete it to start from scratch.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from typing import Any
 from judge.core import Judge
 from judge.errors import ConfigError, InputError, JudgeError
 from judge.hashing import json_hash
-from judge.items import Item
+from judge.items import Item, normalize_responses
 from judge.journal import Journal, default_journal_path
 from judge.label.io import RowSource, output_format, write_rows
 from judge.label.normalize import check_mode, normalize_scores
@@ -46,7 +46,13 @@ from judge.label.record import (
     row_item,
     verdict_fields,
 )
-from judge.record import RECORD_FIELDS, invalid_record, item_fields, to_table_row
+from judge.record import (
+    RECORD_FIELDS,
+    invalid_record,
+    item_fields,
+    record_prefix,
+    to_table_row,
+)
 from judge.types import USABLE_STATUSES
 
 #: Failed statuses that a re-run would reproduce (greedy decoding): reused unless
@@ -71,7 +77,9 @@ class LabelOptions:
         split: the split of a multi-split dataset.
         output_format: ``jsonl`` / ``parquet`` / ``dataset``; None picks by extension.
         journal: the journal file; None puts ``OUTPUT.journal.jsonl`` next to the output.
-        pairs: also write chosen/rejected pairs here (.jsonl or .parquet).
+        pairs: also write chosen/rejected pairs here (.jsonl, .parquet, or a dataset folder).
+        pairs_format: ``jsonl`` / ``parquet`` / ``dataset`` for ``pairs``; None picks by
+            extension.
         pair_mode: ``all`` or ``best-worst``.
         min_margin: keep pairs whose score difference is greater than this.
     """
@@ -89,6 +97,7 @@ class LabelOptions:
     output_format: str | None = None
     journal: str | Path | None = None
     pairs: str | Path | None = None
+    pairs_format: str | None = None
     pair_mode: str = "all"
     min_margin: float = 0.0
 
@@ -163,7 +172,8 @@ def label_dataset(judge: Judge, source: str | RowSource, output: str | Path,
     if src.kind != "hf" and Path(src.spec).resolve() == Path(output).resolve():
         raise ConfigError(f"the output '{output}' is the input file: write the labels elsewhere")
     fmt = output_format(str(output), opts.output_format)
-    pairs_fmt = output_format(str(opts.pairs)) if opts.pairs is not None else None
+    pairs_fmt = (output_format(str(opts.pairs), opts.pairs_format)
+                 if opts.pairs is not None else None)
     journal = Journal(opts.journal or default_journal_path(output), required=JOURNAL_FIELDS,
                       check=check_journal_record)
     summary = LabelSummary(output=Path(output), journal=journal.path)
@@ -185,7 +195,7 @@ def label_dataset(judge: Judge, source: str | RowSource, output: str | Path,
         journal.close()
         journal.scan()
         pairs: list[dict[str, Any]] = []
-        rows = _output_rows(judge, src, opts, plans, journal, summary, pairs)
+        rows = _output_rows(judge, src, opts, plans, journal, summary, pairs, table)
         write_rows(output, (to_table_row(r, opts.prefix) for r in rows) if table else rows, fmt)
         if opts.pairs is not None and pairs_fmt is not None:
             summary.pairs = write_rows(opts.pairs, pairs, pairs_fmt)
@@ -214,7 +224,7 @@ def _plan(judge: Judge, src: RowSource, opts: LabelOptions, config: str) -> list
             plans.append(_Plan(error=str(row)))
             continue
         clash = added.intersection(row)
-        if clash:
+        if clash and not _relabel(row, opts):
             raise ConfigError(
                 f"{_where(src, where)}: input column(s) {sorted(clash)} would be overwritten by "
                 "the label columns; pass a prefix (--prefix judge_) to keep both")
@@ -258,13 +268,37 @@ def _label(judge: Judge, src: RowSource, opts: LabelOptions, plans: list[_Plan],
     return labeled
 
 
+def _relabel(row: Mapping[str, Any], opts: LabelOptions) -> bool:
+    """Whether ``row`` is an output row of a label with this prefix (labeled again: its old
+    label columns are replaced)."""
+    return record_prefix(row) == opts.prefix
+
+
+def _input_columns(row: Mapping[str, Any], opts: LabelOptions, table: bool) -> dict[str, Any]:
+    """The input columns an output row keeps: an earlier label's columns dropped, and for
+    parquet / datasets an id -> text ``responses`` object as a list of ``{id, text}`` (a
+    struct column would merge every row's ids, with nulls)."""
+    out = dict(row)
+    if _relabel(row, opts):
+        for column in LABEL_COLUMNS:
+            out.pop(opts.prefix + column, None)
+    value = out.get(opts.responses_column)
+    if table and isinstance(value, Mapping):
+        try:
+            texts = normalize_responses(value, field=opts.responses_column)
+        except InputError:
+            return out  # an invalid row keeps its cell; its status says why
+        out[opts.responses_column] = [{"id": k, "text": t} for k, t in texts.items()]
+    return out
+
+
 def _output_rows(judge: Judge, src: RowSource, opts: LabelOptions, plans: list[_Plan],
-                 journal: Journal, summary: LabelSummary,
-                 pairs: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+                 journal: Journal, summary: LabelSummary, pairs: list[dict[str, Any]],
+                 table: bool) -> Iterator[dict[str, Any]]:
     pre = opts.prefix
     for n, (_, row) in enumerate(src):
         plan = plans[n]
-        base = {} if isinstance(row, InputError) else dict(row)
+        base = {} if isinstance(row, InputError) else _input_columns(row, opts, table)
         item: Item | None = None
         if plan.key is None:
             record = invalid_record(plan.error or "invalid row")
@@ -297,7 +331,8 @@ def _pairs_of(judge: Judge, row: dict[str, Any], item: Item, scores: list[float]
     principle = judge.principle_for(item)
     for chosen, rejected, margin in make_pairs(scores, mode=opts.pair_mode,
                                                min_margin=opts.min_margin):
-        pair = {"prompt": row[opts.prompt_column], "chosen": responses[chosen],
+        prompt = row.get(opts.prompt_column)  # a preference row's dialogue may hold it
+        pair = {"prompt": item.prompt if prompt is None else prompt, "chosen": responses[chosen],
                 "rejected": responses[rejected], "margin": margin,
                 "chosen_score": scores[chosen], "rejected_score": scores[rejected],
                 "principle": principle.text, "principle_id": principle.ref().id,

@@ -34,6 +34,21 @@ Each row's ``extra_info`` must carry the prompt (``prompt``, ``question`` or ``q
 carry its own ``principle``; ``ground_truth`` is not used by the judge. Each sample is scored on
 its own (pointwise): veRL never hands over a group.
 
+**One judge per node, groups ranked together**: with ``server`` in ``reward_kwargs`` (or
+``JUDGE_REWARD_SERVER``) no head is loaded in the workers; each sample is POSTed to a
+``judge serve`` started once per node, whose ``/group_score`` gathers a prompt's samples from
+every worker and judges them listwise in one call::
+
+        reward_kwargs:
+          server: http://127.0.0.1:8000   # JUDGE_REWARD_SERVER
+          group_size: 8                   # actor_rollout_ref.rollout.n (else the server's)
+          on_failure: 0.0                 # the server unreachable or answering an error
+          # principle, token (JUDGE_SERVE_TOKEN), timeout (seconds, default 170)
+
+A row's group is ``extra_info["uid"]`` (or ``group``) when present, else its prompt and
+principle. The server flags a sample no judgment could score (``judge_failed: 1.0``, its
+``--unparsed-reward``).
+
 A failed judgment gets the ``on_failure`` number with ``judge_failed: 1.0``; ``"none"`` and
 ``"skip"`` are refused, since veRL needs a number for every sample. The reward object is built
 on first use and cached per configuration (per veRL reward worker); :func:`get_reward` returns
@@ -49,12 +64,14 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from judge.errors import ConfigError, InputError
+from judge.errors import BackendError, ConfigError, InputError
 from judge.messages import prompt_text
-from judge.rl.reward import Reward, RewardGroup, check_on_failure
+from judge.rl.reward import OnFailure, Reward, RewardGroup, check_on_failure
 
 _PROMPT_KEYS = ("prompt", "question", "query")
 _SETTINGS = ("backend", "principle", "on_failure", "normalize", "backend_options")
+_SERVER_SETTINGS = ("server", "principle", "on_failure", "group_size", "token", "timeout")
+_GROUP_KEYS = ("uid", "group")
 # Keywords veRL's reward managers add to the call when a reward-model router runs.
 _VERL_KEYWORDS = ("reward_router_address", "reward_model_tokenizer")
 _CACHE: dict[str, Reward] = {}
@@ -71,15 +88,7 @@ def get_reward(*, backend: str | None = None, principle: str | None = None,
     """
     spec = backend or os.environ.get("JUDGE_REWARD_BACKEND") or "head"
     default = principle or os.environ.get("JUDGE_REWARD_PRINCIPLE") or None
-    failure = on_failure if on_failure is not None else os.environ.get("JUDGE_REWARD_ON_FAILURE")
-    if failure is None:
-        raise ConfigError("veRL reward: choose what a failed judgment becomes: set "
-                          "reward.custom_reward_function.reward_kwargs.on_failure (a number "
-                          "such as 0, or 'raise') or JUDGE_REWARD_ON_FAILURE")
-    policy = check_on_failure(failure)
-    if policy in ("none", "skip"):
-        raise ConfigError(f"veRL reward: on_failure='{policy}' is not possible, since veRL needs "
-                          "a number for every sample; use a number (e.g. 0) or 'raise'")
+    policy = _failure_policy(on_failure)
     mode = normalize or os.environ.get("JUDGE_REWARD_NORMALIZE") or "none"
     if mode.startswith("group-"):
         raise ConfigError(f"veRL reward: normalize='{mode}' needs a group, but veRL scores one "
@@ -103,6 +112,19 @@ def get_reward(*, backend: str | None = None, principle: str | None = None,
                                  name="judge_verl",
                                  judge_options={"backend_options": dict(options or {})})
         return _CACHE[key]
+
+
+def _failure_policy(on_failure: Any) -> OnFailure:
+    failure = on_failure if on_failure is not None else os.environ.get("JUDGE_REWARD_ON_FAILURE")
+    if failure is None:
+        raise ConfigError("veRL reward: choose what a failed judgment becomes: set "
+                          "reward.custom_reward_function.reward_kwargs.on_failure (a number "
+                          "such as 0, or 'raise') or JUDGE_REWARD_ON_FAILURE")
+    policy = check_on_failure(failure)
+    if policy in ("none", "skip"):
+        raise ConfigError(f"veRL reward: on_failure='{policy}' is not possible, since veRL needs "
+                          "a number for every sample; use a number (e.g. 0) or 'raise'")
+    return policy
 
 
 def clear_cache() -> None:
@@ -146,6 +168,15 @@ def compute_score(data_source: Any = None, solution_str: str | None = None,
         ConfigError: settings missing, invalid or unknown.
         InputError: the row's ``extra_info`` lacks the prompt.
     """
+    call = _server_call(solution_str, extra_info, kwargs)
+    if call is not None:
+        try:
+            import httpx
+
+            got = httpx.post(call.url, json=call.body, headers=call.headers, timeout=call.timeout)
+        except Exception as exc:  # noqa: BLE001 - any transport failure is the server's
+            return call.failed(f"{type(exc).__name__}: {exc}")
+        return call.answer(got.status_code, got.text)
     unknown = sorted(set(kwargs) - set(_SETTINGS) - set(_VERL_KEYWORDS))
     if unknown:
         raise ConfigError(f"veRL reward: unknown reward_kwargs {unknown}; the settings are "
@@ -167,8 +198,82 @@ async def compute_score_async(data_source: Any = None, solution_str: str | None 
                               **kwargs: Any) -> dict[str, float]:
     """:func:`compute_score` for veRL's awaited path (``name: compute_score_async``).
 
-    The judge call runs in a worker thread, so the reward worker's event loop keeps serving
-    other samples while an HTTP judge answers.
+    The judge call runs in a worker thread (with ``server``: an awaited HTTP call), so the
+    reward worker's event loop keeps serving other samples while the judge answers.
     """
+    call = _server_call(solution_str, extra_info, kwargs)
+    if call is not None:
+        try:
+            import httpx
+
+            async with httpx.AsyncClient(timeout=call.timeout) as http:
+                got = await http.post(call.url, json=call.body, headers=call.headers)
+        except Exception as exc:  # noqa: BLE001 - any transport failure is the server's
+            return call.failed(f"{type(exc).__name__}: {exc}")
+        return call.answer(got.status_code, got.text)
     return await asyncio.to_thread(compute_score, data_source, solution_str, ground_truth,
                                    extra_info, **kwargs)
+
+
+class _ServerCall:
+    """One sample's POST to a group reward server (``judge serve``'s ``/group_score``).
+
+    A plain class: veRL may load this file as a file, outside ``sys.modules``, where a
+    dataclass cannot be built."""
+
+    def __init__(self, url: str, body: dict[str, Any], headers: dict[str, str], timeout: float,
+                 on_failure: OnFailure) -> None:
+        self.url, self.body, self.headers = url, body, headers
+        self.timeout, self.on_failure = timeout, on_failure
+
+    def failed(self, why: str) -> dict[str, float]:
+        if self.on_failure == "raise":
+            raise BackendError(f"veRL reward: the judge server {self.url} failed: {why}")
+        return {"score": float(self.on_failure), "judge_failed": 1.0}
+
+    def answer(self, status: int, text: str) -> dict[str, float]:
+        try:
+            out = json.loads(text)
+        except json.JSONDecodeError:
+            out = None
+        if status != 200 or not isinstance(out, Mapping) or not isinstance(
+                out.get("score"), (int, float)):
+            error = out.get("error") if isinstance(out, Mapping) else text[:200]
+            return self.failed(f"HTTP {status}: {error}")
+        return {"score": float(out["score"]), "judge_failed": 1.0 if out.get("judge_failed")
+                else 0.0}
+
+
+def _server_call(solution_str: Any, extra_info: Any,
+                 kwargs: Mapping[str, Any]) -> _ServerCall | None:
+    """The request to send when a group reward server is configured, else None.
+
+    Raises:
+        ConfigError: settings that do not apply to a server (``backend``...) or are unknown.
+        InputError: no response, or no prompt in ``extra_info``.
+    """
+    server = kwargs.get("server") or os.environ.get("JUDGE_REWARD_SERVER")
+    if not server:
+        return None
+    unknown = sorted(set(kwargs) - set(_SERVER_SETTINGS) - set(_VERL_KEYWORDS))
+    if unknown:
+        raise ConfigError(f"veRL reward: {unknown} do not apply with a judge server (it has its "
+                          f"own backend); the settings are {', '.join(_SERVER_SETTINGS)}")
+    if not isinstance(solution_str, str):
+        raise InputError(f"compute_score needs solution_str (the decoded response), got "
+                         f"{type(solution_str).__name__}")
+    prompt, principle = _prompt_and_principle(extra_info)
+    body: dict[str, Any] = {"prompt": prompt, "response": solution_str}
+    if principle or kwargs.get("principle") or os.environ.get("JUDGE_REWARD_PRINCIPLE"):
+        body["principle"] = principle or kwargs.get("principle") or \
+            os.environ.get("JUDGE_REWARD_PRINCIPLE")
+    group = next((extra_info[k] for k in _GROUP_KEYS if extra_info.get(k) is not None), None)
+    if group is not None:
+        body["group"] = str(group)
+    if kwargs.get("group_size") is not None:
+        body["group_size"] = int(kwargs["group_size"])
+    token = kwargs.get("token") or os.environ.get("JUDGE_SERVE_TOKEN")
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return _ServerCall(str(server).rstrip("/") + "/group_score", body, headers,
+                       float(kwargs.get("timeout") or 170.0),
+                       _failure_policy(kwargs.get("on_failure")))

@@ -48,6 +48,28 @@ class ScoreRequest(BaseModel):
         return ids or None
 
 
+class GroupScoreRequest(BaseModel):
+    """``POST /group_score`` body: one sample, judged with the others of its group."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str
+    response: str
+    principle: str | None = Field(None, min_length=1, max_length=50_000)
+    group: str | None = Field(None, min_length=1, max_length=200)
+    """The caller's group id (veRL's ``uid``); default: a hash of prompt and principle."""
+    group_size: int | None = Field(None, ge=1)
+    """How many samples the group will have (default: the server's ``--group-size``)."""
+
+
+class BadRequest(Exception):
+    """An answer with a 4xx/5xx status and a message (the app turns it into ``ErrorBody``)."""
+
+    def __init__(self, status: int, message: str, detail: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.status, self.message, self.detail = status, message, detail
+
+
 class ErrorBody(BaseModel):
     """Every 4xx/5xx answer: ``error`` says what is wrong, where, and how to fix it."""
 

@@ -1,11 +1,16 @@
 """The reward server: FastAPI app with a score endpoint, OpenRLHF's endpoint and a health check.
 
 =======================  =========================================================================
-``GET /health``          status, backend, default principle, batching counters (no token needed)
+``GET /health``          the judge's state (``ok`` / ``degraded`` / ``failing``, failures in the
+                         last 5 minutes, the last error), backend, batching and group counters
 ``POST /score``          ``{"principle"?, "prompt", "responses": [...]}`` ->
                          ``{"scores", "ranking", "uncertainty", "principle", "backend", ...}``
+``POST /group_score``    one sample ``{"prompt", "response", "principle"?, "group"?,
+                         "group_size"?}`` -> ``{"score", "judge_failed", "fallback", "status"}``,
+                         judged listwise with its group (:mod:`judge.serve.group_routes`)
 ``POST /openrlhf``       OpenRLHF remote RM: ``{"query", "prompts", "labels"}`` ->
-``POST /get_reward``     ``{"rewards", "scores", "extra_logs"}`` (:mod:`judge.serve.openrlhf`)
+``POST /get_reward``     ``{"rewards", "scores", "extra_logs"}``; a request's samples that
+                         share a prompt are judged together (:mod:`judge.serve.group_routes`)
 =======================  =========================================================================
 
 OpenRLHF requests are parsed by :mod:`judge.serve.openrlhf`, the same code
@@ -44,11 +49,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from judge._version import __version__
-from judge.errors import ArtifactError, BackendError, InputError, JudgeError, PrincipleError
+from judge.errors import ArtifactError, BackendError, InputError, JudgeError
 from judge.principles import Principle, resolve_principle
-from judge.serve._schema import ERROR_RESPONSES, ScoreRequest, no_duplicate_keys
+from judge.serve._schema import ERROR_RESPONSES, BadRequest, ScoreRequest, no_duplicate_keys
 from judge.serve.batcher import MicroBatcher
-from judge.serve.openrlhf import OpenRLHFRequest, format_response, parse_request
+from judge.serve.group_routes import add_group_routes
+from judge.serve.groups import GroupGatherer
+from judge.serve.health import JudgeHealth
 from judge.serve.scorers import Item, ItemResult, Scorer, merge_results, split_item
 from judge.textcheck import find_bad_text
 
@@ -77,8 +84,8 @@ class ServeSettings(BaseModel):
     labels_are_principles: bool = False
     """OpenRLHF: read a plain-string label as the sample's principle."""
     unparsed_reward: float = 0.0
-    """OpenRLHF: reward sent when a generative judge's verdict could not be parsed (a number:
-    OpenRLHF cannot train on null); such samples are logged as ``judge_failed``."""
+    """OpenRLHF and ``/group_score``: reward of a sample no judgment could score, listwise or
+    pointwise (a number: OpenRLHF cannot train on null); always sent with ``judge_failed``."""
     request_timeout_s: float = Field(120.0, gt=0)
     """Compute deadline per request, queueing included: past it the answer is 504 and the
     request's remaining work is dropped."""
@@ -87,12 +94,15 @@ class ServeSettings(BaseModel):
     sent meanwhile waits for one short call, not for a whole big request."""
     body_timeout_s: float = Field(30.0, gt=0)
     """Longest time to receive a whole request body (slow senders get 408)."""
+    group_size: int | None = Field(None, ge=1)
+    """Group rewards: samples per group; a group is judged as soon as it has this many (None:
+    when the window passes, unless the request gives ``group_size``)."""
+    group_window_ms: float = Field(1000.0, ge=0)
+    """Group rewards: longest wait after a group's first sample before judging what arrived
+    (keep it under ``request_timeout_s``; ``judge serve`` refuses a longer one)."""
 
 
-class _BadRequest(Exception):
-    def __init__(self, status: int, message: str, detail: list[dict[str, Any]]) -> None:
-        super().__init__(message)
-        self.status, self.message, self.detail = status, message, detail
+_BadRequest = BadRequest
 
 
 async def _validated(request: Request, model: type[M]) -> M:
@@ -230,6 +240,10 @@ def create_app(scorer: Scorer, settings: ServeSettings | None = None) -> FastAPI
         window_s=settings.batch_window_ms / 1000, quantum=settings.chunk_responses,
         cost=lambda item: len(item.responses))
     splittable = bool(getattr(scorer, "independent_responses", False))
+    judge_health = JudgeHealth()
+    gatherer = GroupGatherer(batcher.submit, window_s=settings.group_window_ms / 1000,
+                             neutral=settings.unparsed_reward, max_size=settings.max_items,
+                             record=judge_health.record)
 
     @lru_cache(maxsize=1024)
     def principle(value: str) -> Principle:
@@ -254,6 +268,7 @@ def create_app(scorer: Scorer, settings: ServeSettings | None = None) -> FastAPI
         try:
             yield
         finally:
+            await gatherer.close()
             await batcher.close()
 
     app = FastAPI(title="judge reward server", version=__version__, lifespan=lifespan)
@@ -307,17 +322,24 @@ def create_app(scorer: Scorer, settings: ServeSettings | None = None) -> FastAPI
         finally:
             task.cancel()
         try:
-            return task.result()
-        except JudgeError:
+            results = task.result()
+        except JudgeError as exc:
+            judge_health.record(False, f"{type(exc).__name__}: {exc}")
             raise
         except Exception as exc:  # isolated to this request by the batcher
             log.exception("scoring one request failed")
+            judge_health.record(False, f"{type(exc).__name__}: {exc}")
             raise BackendError(f"{type(exc).__name__}: {exc}") from None
+        bad = next((r for r in results if any(s is None for s in r.scores)), None)
+        judge_health.record(bad is None, None if bad is None else
+                            f"verdict {bad.status}: {'; '.join(bad.problems)}")
+        return results
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
-        return {"status": "ok", "backend": scorer.name, "model": scorer.model,
+        return {"status": judge_health.state(), "backend": scorer.name, "model": scorer.model,
                 "principle": default.id if default else None, "version": __version__,
+                "judge": judge_health.as_dict(), "groups": gatherer.stats(),
                 **batcher.stats.as_dict()}
 
     @app.post("/score", openapi_extra=_body_schema(ScoreRequest), responses=ERROR_RESPONSES)
@@ -343,36 +365,8 @@ def create_app(scorer: Scorer, settings: ServeSettings | None = None) -> FastAPI
                 "scale": list(scorer.scale) if scorer.scale else None,
                 **({"ids": body.ids()} if body.ids() else {})}
 
-    async def openrlhf(request: Request) -> dict[str, Any]:
-        body = await _validated(request, OpenRLHFRequest)
-        check_count(len(body.query), "query")
-        samples = parse_request(body, labels_are_principles=settings.labels_are_principles)
-        items: list[Item] = []
-        for n, sample in enumerate(samples):
-            value = sample.principle or settings.principle
-            if value is None:
-                raise InputError(
-                    f"sample {n}: no principle — send \"principle\" in the body, put "
-                    "{\"principle\": ...} in labels[i], or start the server with --principle",
-                    field="principle")
-            try:
-                p = principle(value)
-            except PrincipleError as exc:
-                raise InputError(f"sample {n}: {exc}", field="principle") from None
-            items.append(Item(prompt=sample.prompt, responses=[sample.response], principle=p))
-        results = await scored(request, items)
-        failed = [r.scores[0] is None for r in results]
-        rewards = [settings.unparsed_reward if r.scores[0] is None else r.scores[0]
-                   for r in results]
-        logs: dict[str, list[float]] = {}
-        if all(r.uncertainty for r in results):
-            logs["judge_uncertainty"] = [r.uncertainty[0] for r in results if r.uncertainty]
-        return format_response(samples, rewards, failed=failed,
-                               scales=[scorer.scale] * len(samples), extra_logs=logs)
-
-    for path in ("/openrlhf", "/get_reward"):
-        app.post(path, openapi_extra=_body_schema(OpenRLHFRequest),
-                 responses=ERROR_RESPONSES)(openrlhf)
+    add_group_routes(app, settings=settings, gatherer=gatherer, resolve=principle,
+                     validated=_validated)
     app.add_middleware(_Guard, settings=settings)
     return app
 

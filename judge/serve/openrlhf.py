@@ -45,11 +45,14 @@ from judge.errors import InputError
 
 
 class OpenRLHFRequest(BaseModel):
-    """The request body. ``principle`` (one for the whole request) is this toolkit's extension."""
+    """The request body. ``principle`` (one for the whole request) is this toolkit's extension.
+
+    Empty lists are valid (OpenRLHF sends them to one of several reward endpoints) and get
+    empty answers."""
 
     model_config = ConfigDict(extra="ignore")
 
-    query: list[str] = Field(min_length=1)
+    query: list[str]
     prompts: list[str] | None = None
     labels: list[Any] | None = None
     principle: str | None = Field(None, min_length=1)
@@ -238,6 +241,31 @@ def parse_label(label: Any, *, labels_are_principles: bool = False,
         return None, None
     return (_label_text(data, "principle", where, strict=True),
             _label_text(data, "prompt", where, strict=False))
+
+
+def label_group(label: Any, where: str = "label") -> tuple[str | None, int | None]:
+    """(group id, group size) from one label: an object (or a JSON object in a string) with
+    ``group`` or ``uid`` and optionally ``group_size``; (None, None) otherwise.
+
+    Raises:
+        InputError: ``group_size`` is not a positive integer (``where`` names the label).
+
+    >>> label_group({"uid": "p-3", "group_size": 8}), label_group("reference answer")
+    (('p-3', 8), (None, None))
+    """
+    data: Any = label
+    if isinstance(label, str) and label.strip().startswith("{"):
+        try:
+            data = json.loads(label)
+        except json.JSONDecodeError:
+            return None, None
+    if not isinstance(data, Mapping):
+        return None, None
+    group = data.get("group", data.get("uid"))
+    size = data.get("group_size")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        raise InputError(f"must be a positive integer, not {size!r}", field=f"{where}.group_size")
+    return (None if group is None or group == "" else str(group)), size
 
 
 def parse_request(request: OpenRLHFRequest, *,

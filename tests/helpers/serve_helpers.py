@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
+import json
+import re
 import threading
 import time
 from pathlib import Path
 
+from judge.errors import BackendUnavailable
 from judge.principles import Principle
 from judge.serve.scorers import Item, ItemResult
+from judge.types import GenerationRequest
+
+PRINCIPLE = "correct-then-concise"
 
 
 class LengthScorer:
@@ -79,3 +86,41 @@ class EncodingScorer(LengthScorer):
             with self.lock:
                 self.seen.extend(responses)
         return super().score_items(items)
+
+
+def quality(text: str) -> int:
+    """The digit after 'quality' in a response (3 without one)."""
+    found = re.search(r"quality (\d)", text)
+    return int(found.group(1)) if found else 3
+
+
+class Judged:
+    """A scripted judge scoring each response by the digit after 'quality'; counts its calls
+    and fails every ``fail_every``-th call (alternately raising and answering prose)."""
+
+    def __init__(self, fail_every: int = 0, down: bool = False) -> None:
+        self.listwise: list[list[str]] = []
+        self.pointwise: list[str] = []
+        self.fail_every, self.down = fail_every, down
+        self.counter = itertools.count(1)
+        self.lock = threading.Lock()
+
+    def reply(self, req: GenerationRequest) -> str:
+        shown = json.loads(req.messages[-1].content)
+        with self.lock:
+            k = next(self.counter)
+            if "responses" in shown:
+                self.listwise.append(list(shown["responses"].values()))
+            else:
+                self.pointwise.append(shown["response"])
+        if self.down:
+            raise BackendUnavailable("the judge server at 127.0.0.1:9 refused the connection")
+        if self.fail_every and k % self.fail_every == 0:
+            if (k // self.fail_every) % 2:
+                raise BackendUnavailable("injected failure")
+            return "I cannot decide."
+        if "response" in shown:
+            return json.dumps({"score": quality(shown["response"])})
+        scores = {i: quality(t) for i, t in shown["responses"].items()}
+        return json.dumps({"scores": scores,
+                           "best-to-worst": sorted(scores, key=lambda i: -scores[i])})

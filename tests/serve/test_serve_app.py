@@ -105,7 +105,6 @@ def test_bad_score_requests_get_explained_4xx(client: Any, kwargs: dict[str, Any
 
 @pytest.mark.parametrize(("body", "needle"), [
     ({}, "query"),
-    ({"query": []}, "query"),
     ({"query": ["a", "b"], "prompts": ["a"]}, "line up"),
     ({"query": ["a"], "labels": [1, 2]}, "line up"),
     ({"query": [1]}, "query.0"),
@@ -115,6 +114,14 @@ def test_bad_openrlhf_requests(client: Any, body: dict[str, Any], needle: str) -
     r = client.post("/get_reward", json=body)
     assert r.status_code == 422, r.text
     assert needle in r.json()["error"]
+
+
+def test_openrlhf_empty_lists_get_empty_answers(client: Any) -> None:
+    """With several reward endpoints OpenRLHF sends some of them empty lists."""
+    r = client.post("/get_reward", json={"query": [], "prompts": [], "labels": []})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"rewards": [], "scores": [],
+                        "extra_logs": {"judge_failed": [], "judge_exact_split": []}}
 
 
 def test_auth(client: Any) -> None:

@@ -73,6 +73,19 @@ def test_timeouts_reach_the_server(captured: dict[str, Any], tmp_path: Path) -> 
     assert captured["config"].timeout_keep_alive > 5  # outlives httpx's 5 s client pool
 
 
+def test_group_flags_reach_the_server(captured: dict[str, Any], tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    replies = tmp_path / "r.jsonl"
+    replies.write_text('"{\\"score\\": 3}"\n')
+    backend = ["--backend", f"scripted:{replies}"]
+    assert main(["serve", *backend, "--group-size", "8", "--group-window-ms", "250"]) == 0
+    settings = captured["app"].state.settings
+    assert (settings.group_size, settings.group_window_ms) == (8, 250)
+    assert settings.request_timeout_s < 180  # inside OpenRLHF's own timeout
+    assert main(["serve", *backend, "--group-window-ms", "9000", "--request-timeout", "5"]) == 2
+    assert "--group-window-ms" in capsys.readouterr().err
+
+
 def test_head_and_backend_conflict(captured: dict[str, Any],
                                    capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--head", "x", "--backend", "scripted:y"]) == 2

@@ -92,8 +92,9 @@ def test_generative_judge_over_http(live_server: Any) -> None:
     app = create_app(scorer_for(judge), ServeSettings(principle="no-filler",
                                                       unparsed_reward=-1.0))
     with live_server(app) as base:
-        r = httpx.post(base + "/get_reward", json={"query": ["Q: hi A: hello", "Q: hi A: ???"],
-                                                    "prompts": ["Q: hi A: ", "Q: hi A: "]})
+        # two prompts: each sample is judged alone (pointwise)
+        r = httpx.post(base + "/get_reward", json={"query": ["Q: hi A: hello", "Q: yo A: ???"],
+                                                    "prompts": ["Q: hi A: ", "Q: yo A: "]})
         out = r.json()
         assert out["rewards"] == [4.0, -1.0] and out["scores"][0] == pytest.approx(0.75)
         assert out["extra_logs"] == {"judge_failed": [0.0, 1.0], "judge_exact_split": [1.0, 1.0]}

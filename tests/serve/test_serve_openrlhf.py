@@ -124,17 +124,27 @@ def test_principle_and_prompt_come_from_request_then_label() -> None:
     assert [s.response for s in samples] == ["4"] * 3
 
 
+def test_empty_lists_are_answered_empty_in_process_too() -> None:
+    from judge.backends.scripted import ScriptedBackend
+    from judge.core import Judge
+    from judge.rl import Reward
+
+    backend = ScriptedBackend([])
+    reward = Reward(Judge(backend), on_failure=0.0, principle="Be brief.")
+    assert reward.openrlhf({"query": [], "prompts": [], "labels": []}) == {
+        "rewards": [], "scores": [], "extra_logs": {"judge_failed": [], "judge_exact_split": []}}
+    assert backend.requests == []
+
+
 def test_request_validation() -> None:
     assert OpenRLHFRequest.model_validate({"query": "single"}).query == ["single"]
     with pytest.raises(ValidationError, match="line up"):
         OpenRLHFRequest.model_validate({"query": ["a", "b"], "prompts": ["a"]})
-    with pytest.raises(ValidationError):
-        OpenRLHFRequest.model_validate({"query": []})
+    assert OpenRLHFRequest.model_validate({"query": [], "labels": []}).query == []
 
 
 @pytest.mark.parametrize(("body", "message"), [
     ({}, "field 'query'"),
-    ({"query": []}, "field 'query'"),
     ({"query": ["a", "b"], "prompts": ["a"]}, "'prompts' has 1 entries"),
     ({"query": ["a"], "labels": ["x", "y"]}, "'labels' has 2 entries"),
     ({"query": [3]}, "field 'query.0'"),
