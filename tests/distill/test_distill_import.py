@@ -128,3 +128,28 @@ def test_cli_import_refuses_options_that_do_not_apply(alpaca_file: Path, tmp_pat
                  "--teacher", "x", "-o", str(tmp_path / "o.jsonl")])
     assert code != 0 and "--teacher applies only to --format jsonl" in capsys.readouterr().err
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_import_fit_eval_holds_out_answer_sets(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [{"instruction": f"Question {n}?", "output_1": f"base answer {n}",
+             "output_2": f"policy answer {n} " + "more words " * (n % 4),
+             "generator_1": "base", "generator_2": "pa" if n < 30 else "pb",
+             "annotator": "teacher_x", "preference": 1 + (n % 5) / 5} for n in range(60)]
+    src = tmp_path / "a.json"
+    src.write_text(json.dumps(rows))
+    labels, head = tmp_path / "labels.jsonl", tmp_path / "head"
+    assert main(["distill", "import", str(src), "--format", "alpaca-eval", "-o",
+                 str(labels)]) == 0
+    assert main(["distill", "fit", "--labels", str(labels), "--out", str(head), "--embedder",
+                 "hash:32", "--no-cache", "--epochs", "2", "--test-answer-sets", "pb"]) == 0
+    config = json.loads((head / "config.json").read_text())
+    assert config["training"]["items"] == {"train": 30, "test": 30}
+    assert config["training"]["split"]["test_answer_sets"] == ["pb"]
+    capsys.readouterr()
+    plot = tmp_path / "cal.png"
+    assert main(["distill", "eval", "--head", str(head), "--labels", str(labels), "--no-cache",
+                 "--plot", str(plot)]) == 0
+    out = capsys.readouterr().out
+    assert "| pb |" in out and "| pa |" not in out and "Soft agreement on 30" in out
+    assert plot.read_bytes()[:4] == b"\x89PNG"
