@@ -68,12 +68,12 @@ log = logging.getLogger("train_default_head")
 #: Held out whole (answer sets the head never sees); longer-wins agrees with the teacher on
 #: 0.60, 0.83 and 0.87 of their pairs.
 TEST_SETS = ("FuseChat-Llama-3.1-8B-Instruct", "claude-2", "Mixtral-8x7B-Instruct-v0.1_concise")
-#: Carved from the training pool to choose settings; trains in the final run.
-VAL_SETS = ("FuseChat-Llama-3.2-3B-Instruct",)
-TRAIN_SETS = ("FuseChat-Gemma-2-9B-Instruct", "FuseChat-Llama-3.2-1B-Instruct",
-              "OpenHermes-2.5-Mistral-7B", "gpt4_0613_concise", "gpt-3.5-turbo-1106",
-              "Qwen-14B-Chat", "claude-instant-1.2", "vicuna-13b-v1.5", "wizardlm-13b",
-              "chatglm2-6b", "baize-v2-13b", "alpaca-7b", "falcon-7b-instruct")
+#: Carved from the training pool to choose settings (longer-wins 0.54); trains in the final run.
+VAL_SETS = ("FuseChat-Llama-3.2-1B-Instruct",)
+#: The training pool (embedding time on a 2-core machine limited it to these six, long and
+#: short answers, strong and weak policies); more: --train-sets.
+TRAIN_SETS = ("FuseChat-Gemma-2-9B-Instruct", "FuseChat-Llama-3.2-3B-Instruct",
+              "OpenHermes-2.5-Mistral-7B", "gpt4_0613_concise", "alpaca-7b")
 #: Principles nothing was trained near: the in-distribution flag must catch them.
 FAR_PRINCIPLES = ("Answer in French.", "The response must rhyme like a poem.",
                   "Prefer the answer that mentions cats the most.",
@@ -163,12 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--validate", action="store_true",
                         help="hold out the validation answer set instead of the test sets")
     parser.add_argument("--train-sets", nargs="+", default=list(TRAIN_SETS))
-    parser.add_argument("--rm-files", nargs="+", default=list(RM_FILES), choices=RM_FILES)
+    parser.add_argument("--rm-files", nargs="+", default=["chat"], choices=RM_FILES)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--members", type=int, default=3)
     parser.add_argument("--hidden", type=int, default=48)
     parser.add_argument("--input-dropout", type=float, default=0.7)
-    parser.add_argument("--alpaca-weight", type=float, default=4.0)
+    parser.add_argument("--alpaca-weight", type=float, default=12.0)
     parser.add_argument("--prometheus-weight", type=float, default=20.0)
     parser.add_argument("--style-weight", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=0)
@@ -183,8 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     test_sets = VAL_SETS if args.validate else TEST_SETS
     train_sets = tuple(args.train_sets) + (() if args.validate else VAL_SETS)
     rm_items = rm_bench_items(data, "train", rm_files)
-    items = (alpaca_items(data, train_sets + test_sets, args.alpaca_weight) + rm_items +
-             prometheus_items(data, args.prometheus_weight))
+    items = alpaca_items(data, train_sets + test_sets, args.alpaca_weight) + rm_items
+    if args.prometheus_weight > 0:
+        items += prometheus_items(data, args.prometheus_weight)
     if args.style_weight > 0:
         items += style_items(rm_items, args.style_weight)
     log.info("%d label items", len(items))
@@ -202,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
                       command=command.strip())
     plain_test = [it for it in result.test_items if not it.source.startswith("style:")]
     result.test_items = plain_test
-    report = report_for(plain_test, embed_items(plain_test, embedder, cache).scores(result.net)[0])
+    plain_data = embed_items(plain_test, embedder, cache)
+    report = report_for(plain_test, plain_data.scores(result.net)[0], plain_data.cosine())
     result.config["metrics"]["held_out"] = report
     headline = result.config["metrics"]["headline"] = headline_figures(report)
     out.mkdir(parents=True, exist_ok=True)
