@@ -8,7 +8,8 @@ import importlib
 import pytest
 
 MODULES = ["judge.distill.cache", "judge.distill.features", "judge.distill.labels",
-           "judge.distill.losses", "judge.serve.openrlhf", "judge.serve.batcher"]
+           "judge.distill.losses", "judge.distill.soft", "judge.label.importer",
+           "judge.serve.openrlhf", "judge.serve.batcher"]
 
 
 @pytest.mark.parametrize("name", MODULES)
