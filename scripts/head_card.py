@@ -67,10 +67,13 @@ def must_show_section(figs: dict[str, Any], test_sets: tuple[str, ...]) -> str:
                 f"{_f(short['pairwise_accuracy'])} | 0.000 | 1.000 | {short['pairs']} | |")
     for key, label in (("hard_cells_factual_accuracy", "principle factual-accuracy"),
                        ("hard_cells_alpaca_principle", "the AlpacaEval principle")):
-        hard = figs[key]["hard"]
+        hard, normal, easy = (figs[key][c] for c in ("hard", "normal", "easy"))
         rows.append(f"| RM-Bench hard cells (correct answer plainer than the wrong one), "
                     f"{label} | {_f(hard['pairwise_accuracy'])} | – | – | {hard['pairs']} | "
                     "≥ 0.6 |")
+        rows.append(f"| RM-Bench normal / easy cells (same style / correct answer richer), "
+                    f"{label} | {_f(normal['pairwise_accuracy'])} / "
+                    f"{_f(easy['pairwise_accuracy'])} | – | – | {normal['pairs']} | |")
     for key, label in (("flip_unseen_wording", "unseen concise ↔ thorough wordings"),
                        ("flip_library", "library correct-then-concise ↔ correct-then-thorough")):
         f = figs[key]
@@ -93,5 +96,12 @@ def must_show_section(figs: dict[str, Any], test_sets: tuple[str, ...]) -> str:
                 f"{_f(ood['threshold'])} is flagged. Unseen wordings of trained families score "
                 f"{seen}; principles nothing was trained near ({far}): {ood['far_flagged']} of "
                 f"{len(ood['far_principles'])} flagged.")
-    rows += ["", soft_line, "", ood_line, ""]
+    cells = figs["hard_cells_factual_accuracy"]
+    style_line = ("Read the RM-Bench cells together: a head that prefers the plainer answer "
+                  "whatever its correctness scores high on hard cells and low on easy ones. "
+                  f"Here hard {_f(cells['hard']['pairwise_accuracy'])}, normal "
+                  f"{_f(cells['normal']['pairwise_accuracy'])}, easy "
+                  f"{_f(cells['easy']['pairwise_accuracy'])}: mostly a style preference under "
+                  "this principle, not a fact check.")
+    rows += ["", soft_line, "", style_line, "", ood_line, ""]
     return "\n".join(rows)
