@@ -331,7 +331,12 @@ class Judge:
         principles = [self.principle_for(it) for it in items]
         batch = [(p.text, it.prompt, list(it.responses.values()))
                  for p, it in zip(principles, items, strict=True)]
-        all_scores = self.backend.score_batch(batch) if batch else []
+        # a backend may add per-item flags (a head: truncated, empty_response, out of
+        # distribution) through score_batch_detailed
+        detailed = getattr(self.backend, "score_batch_detailed", None)
+        details = detailed(batch) if callable(detailed) and batch else None
+        all_scores = ([d.scores for d in details] if details is not None
+                      else self.backend.score_batch(batch) if batch else [])
         out = []
         for i, (it, p, scores) in enumerate(zip(items, principles, all_scores, strict=True)):
             ids = list(it.responses)
@@ -341,6 +346,8 @@ class Judge:
                 mode=modes[i], ids=ids, scores=by_id, ranking=ranking, status="ok", raw=None,
                 scale=None, item_id=it.id, runs=1, parsed_runs=1,
                 provenance=self._provenance(p, None, [ids], True),
+                flags=list(getattr(details[i], "flags", [])) if details else [],
+                problems=list(getattr(details[i], "problems", [])) if details else [],
             )
             out.append(judgment)
             if on_judgment:

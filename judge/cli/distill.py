@@ -1,4 +1,5 @@
-"""``judge distill fit | eval``: train a reward head on judge verdicts, and measure it."""
+"""``judge distill import | fit | eval``: bring in another judge's verdicts as label records,
+train a reward head on label records, and measure it."""
 
 from __future__ import annotations
 
@@ -22,6 +23,26 @@ def register(sub: Any) -> None:
     """Add the subcommand."""
     p = sub.add_parser("distill", help="distil judge verdicts into a cheap reward head")
     ps = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    imp = ps.add_parser(
+        "import", help="turn another judge's verdicts into label records (JSONL)",
+        description="Read AlpacaEval annotations, Prometheus eval files or a generic JSONL of "
+                    "(prompt, responses, principle, scores | preference | ranking) and write "
+                    "label records of the same shape `judge label` writes, the teacher named in "
+                    "provenance (backend 'import'). Soft pairwise preferences are kept as "
+                    "probabilities (flag 'preference'). Every input row comes out, in order.")
+    imp.add_argument("files", nargs="+", metavar="FILE", help="files of one format")
+    imp.add_argument("--format", required=True, choices=("alpaca-eval", "prometheus", "jsonl"),
+                     help="alpaca-eval: annotations.json(.gz); prometheus: *_eval.json; "
+                          "jsonl: generic rows")
+    imp.add_argument("--output", "-o", required=True, metavar="FILE.jsonl",
+                     help="label records to write (replaced)")
+    imp.add_argument("--teacher", help="teacher name for jsonl rows without 'teacher' "
+                                       "(jsonl only)")
+    imp.add_argument("--principle", metavar="P",
+                     help="the principle the AlpacaEval judge applied (alpaca-eval only; "
+                          "default: a human-preference principle)")
+    imp.set_defaults(func=run_import)
 
     fit = ps.add_parser("fit", help="train a head on labels (split by prompt) and save it",
                         description="Train a principle-conditioned head over frozen embeddings. "
@@ -52,6 +73,9 @@ def register(sub: Any) -> None:
                      help="share of prompts held out for the report (default 0.2)")
     fit.add_argument("--seed", type=int, default=0,
                      help="seed for initialisation, batches and the prompt split (default 0)")
+    fit.add_argument("--test-answer-sets", nargs="+", default=[], metavar="NAME",
+                     help="hold these answer sets (label 'answer_set') out whole as the test "
+                          "split; other answer sets train, rows without one split by prompt")
     fit.add_argument("--embedder", default="minilm", metavar="SPEC",
                      help="minilm (default) | st:PATH | last-token:PATH | hash:DIM")
     _common(fit)
@@ -62,7 +86,10 @@ def register(sub: Any) -> None:
                     help="a directory written by `judge distill fit`")
     ev.add_argument("--labels", nargs="+", required=True, metavar="FILE", help=LABELS_HELP)
     ev.add_argument("--split", choices=("test", "train", "all"), default="test",
-                    help="which prompts to use, by the head's own split (default: test)")
+                    help="which items to use, by the head's own split (held-out answer sets, "
+                         "else prompts; default: test)")
+    ev.add_argument("--plot", metavar="FILE.png",
+                    help="write a calibration plot of soft (preference) labels (matplotlib)")
     _common(ev)
     ev.set_defaults(func=run_eval)
 
@@ -129,7 +156,8 @@ def run_fit(args: argparse.Namespace) -> int:
         config = train.TrainConfig(
             arch=arch, loss=args.loss, epochs=args.epochs, lr=args.lr,
             batch_size=args.batch_size, seed=args.seed, min_margin=args.min_margin,
-            threshold=args.threshold, test_fraction=args.test_fraction, split_seed=args.seed)
+            threshold=args.threshold, test_fraction=args.test_fraction, split_seed=args.seed,
+            test_groups=tuple(args.test_answer_sets))
     except ValueError as exc:  # pydantic ValidationError is a ValueError
         raise ConfigError(f"invalid training option: {exc}") from None
     out = Path(args.out)
@@ -186,12 +214,39 @@ def _fit_with_progress(train: Any, args: argparse.Namespace, items: Any, embedde
             epoch_bar.close()
 
 
+def run_import(args: argparse.Namespace) -> int:
+    """Write label records from another judge's verdict files (every row, in order)."""
+    from collections import Counter
+
+    from judge.cli.paths import check_writable
+    from judge.jsonl import JsonlWriter
+    from judge.label.importer import import_file
+
+    if args.teacher is not None and args.format != "jsonl":
+        raise ConfigError(f"--teacher applies only to --format jsonl ({args.format} files name "
+                          "their teacher)")
+    check_writable(args.output, "--output")
+    counts: Counter[str] = Counter()
+    with JsonlWriter(args.output) as out:
+        for path in args.files:
+            for rec in import_file(path, args.format, teacher=args.teacher or "imported",
+                                   principle=args.principle):
+                counts[str(rec["status"])] += 1
+                if rec["status"] == "invalid_input":
+                    print(f"error: {rec['problems'][0]}", file=sys.stderr)
+                out.write(rec)
+    summary = ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+    print(f"wrote {sum(counts.values())} label records to {args.output} ({summary})",
+          file=sys.stderr)
+    return 3 if counts.get("invalid_input") else 0
+
+
 def run_eval(args: argparse.Namespace) -> int:
     """Score labels with a head and report agreement and baselines."""
     _imports()
     from judge.distill.evaluate import evaluate_head, report_markdown
     from judge.distill.head import load_head
-    from judge.distill.labels import prompt_split
+    from judge.distill.labels import split_items
 
     check_writable(args.json, "--json")
     head = load_head(args.head)
@@ -199,14 +254,23 @@ def run_eval(args: argparse.Namespace) -> int:
     labels = _labels(args)
     items = labels.items
     if args.split != "all":
-        items = [it for it in items
-                 if prompt_split(it.prompt, test_fraction=float(split.get("test_fraction", 0.0)),
-                                 seed=int(split.get("seed", 0))) == args.split]
+        train_items, test_items = split_items(
+            items, test_fraction=float(split.get("test_fraction", 0.0)),
+            seed=int(split.get("seed", 0)), test_groups=split.get("test_answer_sets") or ())
+        items = test_items if args.split == "test" else train_items
     if not items:
         raise ConfigError(f"no label items fall in the head's {args.split} split; use "
                           "--split all to score every item")
-    report = evaluate_head(head, items, _cache(args, head.embedder))
-    print(report_markdown(report, title=f"{head.name} on {args.split} prompts "
+    cache = _cache(args, head.embedder)
+    report = evaluate_head(head, items, cache)
+    print(report_markdown(report, title=f"{head.name} on its {args.split} split "
                                         f"({len(items)} items)"))
+    if args.plot:
+        from judge.distill.dataset import embed_items
+        from judge.distill.soft import calibration_plot
+
+        predicted, _ = embed_items(items, head.embedder, cache).scores(head.net)
+        print(f"wrote {calibration_plot(items, predicted, args.plot, title=head.name)}",
+              file=sys.stderr)
     _write_json(args.json, {"head": args.head, "split": args.split, "report": report})
     return 3 if labels.skipped.get("invalid") else 0

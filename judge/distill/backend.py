@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,18 @@ from pydantic import Field
 from judge.assets import asset_dir
 from judge.backends.shared.options import BackendOptions, parse_options, require_device
 from judge.errors import AssetsNotFound, ConfigError, MissingDependency, missing_dependency
+
+log = logging.getLogger(__name__)
+#: One line a user reads when the head cannot be trusted on an input.
+HINTS = {
+    "principle_out_of_distribution": (
+        "the principle is far from those the reward head was trained on, so its scores may not "
+        "follow it; use an LLM judge backend (--backend openai:URL#MODEL, vllm:PATH, "
+        "transformers:PATH) for this principle"),
+    "truncated": ("a response is longer than the reward head reads; only its beginning was "
+                  "scored (see the verdict's problems)"),
+    "empty_response": "an empty response was scored; its score means nothing",
+}
 
 #: Where the shipped head lives: ``heads/default`` in a checkout,
 #: ``judge/_assets/heads/default`` in a wheel.
@@ -53,14 +66,21 @@ class HeadBackend:
         self.name = name
         self.model: str | None = head.name
 
+        self._warned: set[str] = set()
+
     def score_batch(self, items: Sequence[tuple[str, str, Sequence[str]]]
                     ) -> list[list[float]]:
         """Scores for ``(principle_text, prompt, responses)`` items."""
-        return self.head.score_batch(items)  # type: ignore[no-any-return]
+        return [d.scores for d in self.score_batch_detailed(items)]
 
     def score_batch_detailed(self, items: Sequence[tuple[str, str, Sequence[str]]]) -> list[Any]:
-        """Scores with ensemble uncertainty (:class:`judge.distill.head.HeadScores`)."""
-        return self.head.score_batch_detailed(items)  # type: ignore[no-any-return]
+        """Scores with ensemble uncertainty and flags
+        (:class:`judge.distill.head.HeadScores`); each kind of flag is warned about once."""
+        results = self.head.score_batch_detailed(items)
+        for flag in sorted({f for r in results for f in r.flags} - self._warned):
+            self._warned.add(flag)
+            log.warning("%s", HINTS.get(flag, flag))
+        return results  # type: ignore[no-any-return]
 
     def fingerprint(self) -> str | None:
         """The head's identity for resumable runs: its weights' hash and the embedder it reads

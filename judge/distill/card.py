@@ -60,12 +60,12 @@ def render_card(config: dict[str, Any], *, intro: str | None = None,
         (f"| training | {training.get('epochs')} epochs, lr {training.get('lr')}, seed "
         f"{training.get('seed')}, {training.get('examples')} examples |"),
         f"| data hash | {training.get('data_hash')} |",
-        f"| split | by prompt, test fraction {training.get('test_fraction')} |",
+        f"| split | {_split(training)} |",
         f"| time | {_seconds(training.get('seconds') or {})} |",
         "",
     ]
     if head:
-        lines += ["## Headline figures (held-out prompts)", "", "| figure | value |", "|---|---|"]
+        lines += ["## Headline figures (held-out data)", "", "| figure | value |", "|---|---|"]
         lines += [f"| {k.replace('_', ' ')} | {_val(v)} |" for k, v in head.items()]
         lines.append("")
     if metrics.get("held_out"):
@@ -92,3 +92,12 @@ def _long_text(fmt: dict[str, Any]) -> str:
     if fmt.get("long_text") == "truncate-left":
         return f"last {fmt.get('max_tokens')} tokens kept"
     return str(fmt.get("long_text", "whole text"))
+
+
+def _split(training: dict[str, Any]) -> str:
+    held = (training.get("split") or {}).get("test_answer_sets") or []
+    by_prompt = f"by prompt, test fraction {training.get('test_fraction')}"
+    if not held:
+        return by_prompt
+    return (f"held-out answer sets {', '.join(held)}; items without an answer set "
+            f"{by_prompt}")

@@ -81,6 +81,21 @@ class SentenceTransformerEmbedder:
                 out[owner].append(list(ids))
         return out
 
+    def windows_needed(self, texts: Sequence[str]) -> list[int]:
+        """How many windows each text fills, uncapped (more than ``max_windows`` = the tail is
+        not read). Texts of at most ``max_windows * (window - 2)`` characters are not tokenised:
+        a word piece holds at least one character."""
+        limit = self.max_windows * (self.window - 2)
+        out = [1] * len(texts)
+        long = [n for n, t in enumerate(texts) if len(t) > limit]
+        if long:
+            enc = self.tokenizer([texts[n] for n in long], add_special_tokens=False,
+                                 truncation=False, return_attention_mask=False,
+                                 return_token_type_ids=False, verbose=False)
+            for n, ids in zip(long, enc["input_ids"], strict=True):
+                out[n] = max(1, -(-len(ids) // (self.window - 2)))
+        return out
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts; see the module docstring for the long-text policy."""
         import torch

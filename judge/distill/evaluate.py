@@ -14,6 +14,7 @@ from judge.distill.cache import EmbeddingCache
 from judge.distill.dataset import EmbeddedItems, embed_items
 from judge.distill.labels import LabelItem
 from judge.distill.metrics import agreement, flip_rate
+from judge.distill.soft import by_group, length_figures, soft_figures
 
 if TYPE_CHECKING:
     from judge.distill.head import RewardHead
@@ -42,6 +43,9 @@ def report_for(items: Sequence[LabelItem], predicted: Sequence[Sequence[float]],
                       if k != "all"},
         "baselines": baselines,
         "flip": flip_rate(items, predicted).as_dict(),
+        "soft": soft_figures(items, predicted),
+        "length": length_figures(items, predicted),
+        "by_answer_set": by_group(items, predicted),
         "items": len(items),
     }
 
@@ -75,6 +79,25 @@ def report_markdown(report: dict[str, Any], *, title: str = "Agreement with the 
     for name, fig in report["baselines"].items():
         lines.append(f"| {name.replace('_', ' ')} | {_fmt(fig['pairwise_accuracy'])} | "
                      f"{_fmt(fig['kendall_tau'])} | {fig['pairs']} |")
+    soft = report.get("soft") or {}
+    if soft.get("pairs"):
+        lines += ["", (f"Soft agreement on {soft['pairs']} teacher probabilities: Pearson "
+                       f"{_fmt(soft['pearson'])}, Brier {_fmt(soft['brier'])}, expected "
+                       f"calibration error {_fmt(soft['ece'])}.")]
+    length = report.get("length") or {}
+    if length.get("better_is_shorter"):
+        short, long_ = length["better_is_shorter"], length["better_is_longer"]
+        lines += ["", (f"Pairs whose better response is the shorter one "
+                       f"({short['pairs']} pairs, share {_fmt(length['share_better_is_shorter'])};"
+                       f" longer-wins scores 0 on them): head {_fmt(short['pairwise_accuracy'])}; "
+                       f"better is longer ({long_['pairs']}): head "
+                       f"{_fmt(long_['pairwise_accuracy'])}.")]
+    groups_ = report.get("by_answer_set") or {}
+    if groups_:
+        lines += ["", "| answer set | head | longer wins | shorter wins | pairs |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {g} | {_fmt(v['head'])} | {_fmt(v['longer_wins'])} | "
+                  f"{_fmt(v['shorter_wins'])} | {v['pairs']} |" for g, v in groups_.items()]
     flip = report["flip"]
     lines += ["", (f"Principle-flip rate: {_fmt(flip['flip_rate'])} "
                   f"({flip['candidates']} response pairs the teacher flips between principles; "

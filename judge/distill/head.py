@@ -8,15 +8,23 @@
 Within a batch every distinct text is embedded once, in one encoder call; principle and prompt
 vectors are also kept in a small in-memory LRU, so scoring k responses to one prompt (or many
 requests under one principle) embeds the principle and prompt once.
+
+Every item's scores come with flags (never silently): ``truncated`` when a response is longer
+than the encoder reads (its window limit, or :data:`READ_CHARS` characters, past which the text
+is cut before tokenising so a 10 MB response costs no more than a long one), ``empty_response``
+for a blank response, and ``principle_out_of_distribution`` when the principle's embedding is
+far from every principle the head was trained on (its cosine to the nearest one is below the
+threshold recorded at training time).
 """
 
 from __future__ import annotations
 
+import base64
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +39,9 @@ from judge.errors import ArtifactError, ConfigError
 from judge.principles import Principle, resolve_principle
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+#: Characters of a response read at most; the rest is cut before tokenising (flag ``truncated``).
+READ_CHARS = 65_536
+TRUNCATED, EMPTY, PRINCIPLE_OOD = "truncated", "empty_response", "principle_out_of_distribution"
 
 
 @dataclass(frozen=True)
@@ -41,10 +52,27 @@ class HeadScores:
         scores: one score per response (see the head's ``score.meaning``).
         uncertainty: per response, the spread (standard deviation) of an ensemble's members;
             None for single heads.
+        flags: ``truncated`` / ``empty_response`` / ``principle_out_of_distribution``.
+        problems: the flags in plain words (which response, what limit).
+        principle_similarity: cosine of the principle to the nearest training principle (None
+            when the head records none).
     """
 
     scores: list[float]
     uncertainty: list[float] | None = None
+    flags: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    principle_similarity: float | None = None
+
+
+def encode_vectors(vectors: np.ndarray) -> str:
+    """Unit vectors as base64 float16 (how a head stores its training principles)."""
+    return base64.b64encode(np.ascontiguousarray(vectors, dtype="<f2").tobytes()).decode()
+
+
+def decode_vectors(blob: str, dim: int) -> np.ndarray:
+    """The inverse of :func:`encode_vectors`."""
+    return np.frombuffer(base64.b64decode(blob), dtype="<f2").astype(np.float32).reshape(-1, dim)
 
 
 class _LRU:
@@ -105,6 +133,10 @@ class RewardHead:
         self._lock = threading.Lock()
         self._principles = _LRU(cache_size)
         self._prompts = _LRU(cache_size)
+        index = config.training.get("principle_index") or {}
+        self._p_index = (decode_vectors(index["vectors"], config.embedder.dim)
+                         if index.get("vectors") else None)
+        self.ood_threshold: float | None = index.get("threshold")
         if embedder is not None:
             self._verify(embedder)
 
@@ -156,6 +188,8 @@ class RewardHead:
                                   "texts)")
         if not items:
             return []
+        items = [(p, q, [r[:READ_CHARS] for r in rs]) for p, q, rs in items]
+        flags = [self._response_flags(rs) for _, _, rs in items]
         with self._lock:
             p_vecs, q_vecs, r_vecs = self._vectors(items)
         flat_p, flat_q, flat_r, pairs = [], [], [], []
@@ -165,8 +199,17 @@ class RewardHead:
                 flat_q.append(q_vecs[q])
                 flat_r.append(r_vecs[r])
                 pairs.append((r, q))
+        sims = self._principle_similarity(p_vecs)
+        for (p, _, _), (fl, probs) in zip(items, flags, strict=True):
+            sim = sims.get(p)
+            if sim is not None and self.ood_threshold is not None and sim < self.ood_threshold:
+                fl.append(PRINCIPLE_OOD)
+                probs.append(f"the principle is far from those the head was trained on (cosine "
+                             f"{sim:.2f} < {self.ood_threshold:.2f}); its scores may not follow "
+                             "it: use an LLM judge backend")
         if not pairs:
-            return [HeadScores([], [] if self._is_ensemble else None) for _ in items]
+            return [HeadScores([], [] if self._is_ensemble else None, fl, pr, sims.get(p))
+                    for (p, _, _), (fl, pr) in zip(items, flags, strict=True)]
         feats = build_features(torch.from_numpy(np.stack(flat_p)),
                                torch.from_numpy(np.stack(flat_q)),
                                torch.from_numpy(np.stack(flat_r)),
@@ -176,13 +219,40 @@ class RewardHead:
         mean = out.mean(0).tolist()
         spread = out.std(0, unbiased=False).tolist()
         results, cursor = [], 0
-        for _, _, rs in items:
+        for (p, _, rs), (fl, pr) in zip(items, flags, strict=True):
             k = len(rs)
             results.append(HeadScores(mean[cursor:cursor + k],
-                                      spread[cursor:cursor + k] if self._is_ensemble else None))
+                                      spread[cursor:cursor + k] if self._is_ensemble else None,
+                                      fl, pr, sims.get(p)))
             cursor += k
         return results
 
+    def _response_flags(self, responses: Sequence[str]) -> tuple[list[str], list[str]]:
+        """``truncated`` / ``empty_response`` flags of one item, with the reasons."""
+        flags: list[str] = []
+        problems: list[str] = []
+        empty = [n for n, r in enumerate(responses) if not r.strip()]
+        if empty:
+            flags.append(EMPTY)
+            problems.append(f"response(s) {empty} are empty; their scores mean nothing")
+        fmt = self.config.embedder.input_format
+        cap = fmt.get("max_windows")
+        counter = getattr(self._embedder or self.embedder, "windows_needed", None)
+        needed = counter(responses) if callable(counter) and cap else [1] * len(responses)
+        cut = [n for n, (r, w) in enumerate(zip(responses, needed, strict=True))
+               if w > (cap or w) or len(r) >= READ_CHARS]
+        if cut:
+            flags.append(TRUNCATED)
+            limit = (f"{cap} windows of {fmt.get('window_tokens')} tokens" if cap
+                     else f"{READ_CHARS} characters")
+            problems.append(f"response(s) {cut} are longer than the head reads ({limit}); "
+                            "only their beginning was scored")
+        return flags, problems
+
+    def _principle_similarity(self, p_vecs: dict[str, np.ndarray]) -> dict[str, float]:
+        if self._p_index is None:
+            return {}
+        return {p: float(np.max(self._p_index @ v)) for p, v in p_vecs.items()}
     @property
     def _is_ensemble(self) -> bool:
         return self.config.architecture.kind == "ensemble"

@@ -14,6 +14,11 @@ Accepted JSONL rows (one item per line):
 * gold suites: the same fields, or ``gold_scores`` / ``gold_ranking`` / ``gold: {scores,
   ranking}``.
 * pairs: ``prompt``, ``chosen``, ``rejected`` (the chosen one is preferred).
+* imported verdicts (``judge distill import``): label records whose ``flags`` hold
+  ``preference`` carry a soft pairwise preference: ``scores`` are each response's probability of
+  being preferred (ties 0.5 / 0.5). They become one pair with that probability as the target.
+  A row's ``answer_set`` (the policy that wrote the evaluated response) is kept as the item's
+  ``group`` so a split can hold whole answer sets out.
 
 Two more sources go through :mod:`judge.bench` (imported only when used): a ``judge bench run``
 directory (its records hold the judge's scores; prompts and responses come from the suite named
@@ -57,6 +62,9 @@ class LabelItem:
         source: where the item came from (file name or data set).
         weight: weight of this item's pairs in training.
         scale: the teacher's score scale when known, e.g. (1, 5).
+        prefer: for a soft pairwise verdict, the teacher's probability that ``responses[0]``
+            is preferred to ``responses[1]`` (0.5 = tie); None for scored items.
+        group: the answer set (policy) the item belongs to, for a split by answer set.
     """
 
     principle: str
@@ -68,6 +76,20 @@ class LabelItem:
     source: str = ""
     weight: float = 1.0
     scale: tuple[float, float] | None = None
+    prefer: float | None = None
+    group: str = ""
+
+    def targets(self, min_margin: float = 0.0) -> list[tuple[int, int, float]]:
+        """``(i, j, P(i preferred to j))`` training pairs: the soft pair of a preference item
+        (ties kept at 0.5), else every pair the teacher orders by more than ``min_margin`` with
+        target 1.
+
+        >>> LabelItem("p", "p", "q", ("a", "b"), (0.3, 0.7), prefer=0.3).targets()
+        [(0, 1, 0.3)]
+        """
+        if self.prefer is not None and len(self.responses) == 2:
+            return [(0, 1, self.prefer)]
+        return [(i, j, 1.0) for i, j, _ in self.pairs(min_margin)]
 
     def pairs(self, min_margin: float = 0.0) -> list[tuple[int, int, float]]:
         """``(winner, loser, margin)`` for every pair the teacher orders by more than
@@ -100,12 +122,18 @@ def prompt_split(prompt: str, *, test_fraction: float, seed: int = 0) -> Split:
     return "test" if u < test_fraction else "train"
 
 
-def split_items(items: Sequence[LabelItem], *, test_fraction: float, seed: int = 0
-                ) -> tuple[list[LabelItem], list[LabelItem]]:
-    """(train, test) items, split by prompt."""
+def split_items(items: Sequence[LabelItem], *, test_fraction: float, seed: int = 0,
+                test_groups: Sequence[str] = ()) -> tuple[list[LabelItem], list[LabelItem]]:
+    """(train, test) items. With ``test_groups``, an item of a named answer set is held out and
+    any other item with a group trains (whole policies held out); items without a group, and
+    every item when ``test_groups`` is empty, are split by prompt hash."""
+    held = set(test_groups)
     train: list[LabelItem] = []
     test: list[LabelItem] = []
     for it in items:
+        if held and it.group:
+            (test if it.group in held else train).append(it)
+            continue
         (test if prompt_split(it.prompt, test_fraction=test_fraction, seed=seed) == "test"
          else train).append(it)
     return train, test
@@ -171,7 +199,19 @@ def _scores_of(row: Mapping[str, Any], ids: list[str]) -> list[float]:
                      "'gold_scores' or 'gold_ranking')", field="scores")
 
 
-def item_from_record(rec: Mapping[str, Any], source: str = "") -> LabelItem:
+def _prefer(scores: Sequence[float], flags: Any) -> float | None:
+    """A soft pairwise verdict's P(first response preferred) (records flagged ``preference``:
+    see :mod:`judge.label.importer`); None for scored items."""
+    if not (isinstance(flags, list) and "preference" in flags and len(scores) == 2):
+        return None
+    total = scores[0] + scores[1]
+    if not (total > 0 and 0.0 <= scores[0] <= total):
+        raise InputError("a preference verdict needs two probabilities in [0, 1]",
+                         field="scores")
+    return scores[0] / total
+
+
+def item_from_record(rec: Mapping[str, Any], source: str = "", group: str = "") -> LabelItem:
     """Turn a labelled record (as :func:`judge.record.from_row` returns it) into a
     :class:`LabelItem`; its principle text is the one the judge read.
 
@@ -189,12 +229,13 @@ def item_from_record(rec: Mapping[str, Any], source: str = "") -> LabelItem:
         if missing:
             raise InputError(f"no score for response id(s) {missing}", field="scores")
         scale = rec.get("scale")
+        values = tuple(float(scores[i]) for i in ids)
         return LabelItem(
             principle=str(item["principle"]["text"]), principle_id=str(item["principle"]["id"]),
             prompt=str(item["prompt"]), responses=tuple(str(r["text"]) for r in item["responses"]),
-            scores=tuple(float(scores[i]) for i in ids), ids=tuple(ids), source=source,
+            scores=values, ids=tuple(ids), source=source,
             scale=(float(scale[0]), float(scale[1])) if isinstance(scale, list) and len(scale) == 2
-            else None)
+            else None, prefer=_prefer(values, rec.get("flags")), group=group)
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"the record is malformed ({type(exc).__name__}: {exc}); write it again "
                          "with judge rank/label", field="item") from None
@@ -210,9 +251,10 @@ def item_from_row(row: Mapping[str, Any], *, default_principle: Principle | None
             schema version.
         PrincipleError: the principle id is unknown.
     """
+    group = "" if row.get("answer_set") is None else str(row["answer_set"])
     rec = from_row(row)
     if rec is not None:
-        return item_from_record(rec, source)
+        return item_from_record(rec, source, group)
     prompt = row.get("prompt")
     if not isinstance(prompt, str):
         raise InputError("is required and must be a string", field="prompt")
@@ -238,7 +280,8 @@ def item_from_row(row: Mapping[str, Any], *, default_principle: Principle | None
         else None
     return LabelItem(principle=principle.text, principle_id=principle.id, prompt=prompt,
                      responses=tuple(texts), scores=tuple(scores), ids=tuple(ids),
-                     source=source, scale=scale_t)
+                     source=source, scale=scale_t, prefer=_prefer(scores, row.get("flags")),
+                     group=group)
 
 
 def _bench_source(spec: str, library: PrincipleLibrary | None, out: LabelSet) -> bool:

@@ -30,13 +30,17 @@ from judge.distill.dataset import EmbeddedItems, embed_items
 from judge.distill.embedders import Embedder
 from judge.distill.evaluate import evaluate_embedded
 from judge.distill.features import feature_dim
-from judge.distill.head import RewardHead, load_head
+from judge.distill.head import RewardHead, encode_vectors, load_head
 from judge.distill.heads import HeadArch, RewardNet, describe
 from judge.distill.labels import LabelItem, split_items
 from judge.distill.metrics import agreement
 from judge.errors import ConfigError
 
 log = logging.getLogger(__name__)
+
+#: A principle whose embedding has cosine below this to every training principle is flagged
+#: ``principle_out_of_distribution`` (scripts/train_default_head.py calibrates its own).
+OOD_THRESHOLD = 0.5
 
 
 class TrainConfig(BaseModel):
@@ -61,6 +65,9 @@ class TrainConfig(BaseModel):
     score)."""
     test_fraction: float = Field(0.2, ge=0.0, lt=1.0)
     split_seed: int = 0
+    test_groups: tuple[str, ...] = ()
+    """Answer sets (label ``answer_set``) held out whole as the test split; items of other
+    answer sets train, items without one are split by prompt (see ``split_items``)."""
     standardise_sample: int = Field(20_000, ge=100)
 
 
@@ -74,14 +81,16 @@ def data_hash(items: Sequence[LabelItem]) -> str:
 
 
 def _pairs(data: EmbeddedItems, min_margin: float) -> tuple[torch.Tensor, ...]:
-    win, lose, weight = [], [], []
+    """Winner slots, loser slots, weights and soft targets P(winner preferred)."""
+    win, lose, weight, target = [], [], [], []
     for it, slots in zip(data.items, data.item_slots, strict=True):
-        for i, j, _ in it.pairs(min_margin):
+        for i, j, p in it.targets(min_margin):
             win.append(slots[i])
             lose.append(slots[j])
             weight.append(it.weight)
+            target.append(p)
     return (torch.tensor(win, dtype=torch.long), torch.tensor(lose, dtype=torch.long),
-            torch.tensor(weight, dtype=torch.float32))
+            torch.tensor(weight, dtype=torch.float32), torch.tensor(target, dtype=torch.float32))
 
 
 def _slot_targets(data: EmbeddedItems, config: TrainConfig) -> tuple[torch.Tensor, torch.Tensor,
@@ -121,7 +130,7 @@ def fit_net(data: EmbeddedItems, config: TrainConfig,
     net.set_standardisation(data.features(sample))
     extra: dict[str, float] = {}
     if config.loss == "bt":
-        win, lose, weight = _pairs(data, config.min_margin)
+        win, lose, weight, target = _pairs(data, config.min_margin)
         if len(win) == 0:
             raise ConfigError("no ordered pairs to learn from: every item's teacher scores tie "
                               "(lower --min-margin, or use --loss regression)")
@@ -146,7 +155,7 @@ def fit_net(data: EmbeddedItems, config: TrainConfig,
             if config.loss == "bt":
                 out = net(data.features(torch.cat([win[idx], lose[idx]])))
                 loss = losses.bradley_terry(out[:, :len(idx)], out[:, len(idx):], w,
-                                            config.center_coef).sum()
+                                            config.center_coef, target[idx]).sum()
             elif config.loss == "regression":
                 loss = losses.regression(net(data.features(idx)), targets[idx], w).sum()
             else:
@@ -218,7 +227,8 @@ def fit_head(items: Sequence[LabelItem], embedder: Embedder, config: TrainConfig
         on_epoch: called with (epoch, mean loss) after each training epoch (progress).
     """
     config = config or TrainConfig()
-    train, test = split_items(items, test_fraction=config.test_fraction, seed=config.split_seed)
+    train, test = split_items(items, test_fraction=config.test_fraction, seed=config.split_seed,
+                              test_groups=config.test_groups)
     if not train:
         raise ConfigError(f"all {len(items)} items fell in the test split; lower --test-fraction")
     t0 = time.perf_counter()
@@ -240,8 +250,12 @@ def fit_head(items: Sequence[LabelItem], embedder: Embedder, config: TrainConfig
             "data_hash": data_hash(items), "items": {"train": len(train), "test": len(test)},
             "examples": record["examples"], "sources": dict(Counter(it.source for it in items)),
             "principles": len({it.principle for it in items}),
-            "split": {"by": "sha256(split_seed:prompt)", "test_fraction": config.test_fraction,
-                      "seed": config.split_seed},
+            "split": {"by": ("answer set (items without one: sha256(split_seed:prompt))"
+                             if config.test_groups else "sha256(split_seed:prompt)"), "test_fraction": config.test_fraction,
+                      "seed": config.split_seed, "test_answer_sets": list(config.test_groups),
+                      "answer_sets": sorted({it.group for it in items if it.group})},
+            "principle_index": {"vectors": encode_vectors(train_data.P.numpy()),
+                                "threshold": OOD_THRESHOLD, "count": int(train_data.P.shape[0])},
             "loss_per_epoch": record["loss_per_epoch"], "seconds": seconds,
             "command": command, **describe(config.arch, feature_dim(embedder.info.dim)),
         },

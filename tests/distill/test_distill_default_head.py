@@ -51,6 +51,41 @@ def test_default_head_is_found_and_documented(shipped) -> None:  # type: ignore[
     assert shipped.name == "head" and shipped.model == "default"
 
 
+def test_card_reports_the_teacher_the_split_and_both_length_baselines() -> None:
+    from judge.distill.backend import default_head_dir
+
+    folder = default_head_dir()
+    config = json.loads((folder / "config.json").read_text())
+    card = (folder / "README.md").read_text()
+    assert "weighted_alpaca_eval_gpt4_turbo" in card and "answer set" in card
+    held = config["training"]["split"]["test_answer_sets"]
+    by_set = config["metrics"]["extra"]["alpaca"]["by_answer_set"]
+    assert held and set(held) <= set(by_set)
+    for name in held:  # every held-out figure is in the card next to both baselines
+        fig = by_set[name]
+        row = next(line for line in card.splitlines() if f"held-out answer set {name}:" in line)
+        for key in ("head", "longer_wins", "shorter_wins"):
+            assert f"{fig[key]:.3f}" in row
+    assert (folder / "calibration.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_flag_agrees_with_the_card(shipped) -> None:  # type: ignore[no-untyped-def]
+    from judge.distill.backend import default_head_dir
+    from judge.distill.head import PRINCIPLE_OOD, TRUNCATED
+    from judge.principles import resolve_principle
+
+    config = json.loads((default_head_dir() / "config.json").read_text())
+    ood = config["metrics"]["extra"]["in_distribution"]
+    texts = {**ood["unseen_wordings"], **ood["far_principles"]}
+    results = shipped.score_batch_detailed([(resolve_principle(t).text, PROMPT, [CONCISE])
+                                            for t in texts])
+    for (text, sim), res in zip(texts.items(), results, strict=True):
+        assert (PRINCIPLE_OOD in res.flags) == (sim < ood["threshold"]), text
+    long_ = shipped.score_batch_detailed([(resolve_principle("correct-then-concise").text,
+                                           PROMPT, [CONCISE, "word " * 20_000])])[0]
+    assert TRUNCATED in long_.flags and len(long_.scores) == 2
+
+
 @pytest.mark.parametrize("concise_id", ["correct-then-concise",
                                         "Keep answers as short as possible."])
 def test_preference_flips_with_the_principle(shipped, concise_id: str) -> None:  # type: ignore[no-untyped-def]
