@@ -23,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from judge.backends.scripted import ScriptedBackend
 from judge.core import Judge
@@ -42,8 +43,8 @@ def verdict(request: GenerationRequest) -> str:
 class LengthHead:
     name, model = "bench-head", None
 
-    def score_batch(self, items: Sequence[tuple[str, str, Sequence[str]]]) -> list[list[float]]:
-        return [[len(r) / 10 for r in responses] for _, _, responses in items]
+    def score_batch(self, items: Sequence[Any]) -> list[list[float]]:
+        return [[len(r) / 10 for r in it.responses.values()] for it in items]
 
     def close(self) -> None:
         pass

@@ -329,7 +329,7 @@ class Judge:
                       on_judgment: Callable[[int, Judgment], None] | None) -> list[Judgment]:
         assert isinstance(self.backend, ScoringBackend)
         principles = [self.principle_for(it) for it in items]
-        batch = [(p.text, it.prompt, list(it.responses.values()))
+        batch = [it.model_copy(update={"principle": p})
                  for p, it in zip(principles, items, strict=True)]
         # a backend may add per-item flags (a head: truncated, empty_response, out of
         # distribution) through score_batch_detailed

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from judge.errors import InputError
+from judge.errors import ConfigError, InputError
 from judge.messages import prompt_text, response_text
 from judge.principles import Principle
 from judge.textcheck import find_bad_text
@@ -97,6 +97,19 @@ class Item(BaseModel):
 
 #: The former name of :class:`Item`.
 RankItem = Item
+
+
+def resolved_principle(item: Item) -> Principle:
+    """The principle of an item whose principle has been resolved (what a scoring backend
+    receives: see :class:`judge.backends.base.ScoringBackend`).
+
+    Raises:
+        ConfigError: the item carries no principle, or only unresolved text.
+    """
+    if not isinstance(item.principle, Principle):
+        raise ConfigError("a scored item must carry its resolved principle "
+                          "(judge.principles.resolve_principle)")
+    return item.principle
 
 
 def coerce_item(value: Item | Mapping[str, Any], *, path: str | None = None,

@@ -184,8 +184,9 @@ class LengthScorer:
         self.calls: list = []
 
     def score_batch(self, items):  # type: ignore[no-untyped-def]
-        self.calls.append(items)
-        return [[float(len(r)) for r in responses] for _, _, responses in items]
+        self.calls.append([(it.principle.text, it.prompt, list(it.responses.values()))
+                           for it in items])
+        return [[float(len(r)) for r in it.responses.values()] for it in items]
 
     def close(self) -> None:
         pass

@@ -6,7 +6,8 @@ Two kinds of engine sit behind the judge:
   :class:`~judge.types.Generation` out, in the same order. Per-item failures come back as
   ``Generation(error=...)``; only whole-backend failures raise.
 * :class:`ScoringBackend` — something that scores responses directly (a distilled reward head).
-  It bypasses prompt templates: principle, prompt and responses in, one float per response out.
+  It bypasses prompt templates: :class:`~judge.items.Item` objects (the one input type) in, one
+  float per response out.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from judge.items import Item
 from judge.types import Generation, GenerationRequest
 
 
@@ -46,10 +48,9 @@ class ScoringBackend(Protocol):
     name: str
     model: str | None
 
-    def score_batch(
-        self, items: Sequence[tuple[str, str, Sequence[str]]]
-    ) -> list[list[float]]:
-        """Score ``(principle_text, prompt, responses)`` items; one float per response."""
+    def score_batch(self, items: Sequence[Item]) -> list[list[float]]:
+        """Score each item's responses, in their order, under the item's principle (resolved:
+        a :class:`~judge.principles.Principle`); one float per response."""
         ...
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ from pydantic import Field
 from judge.assets import asset_dir
 from judge.backends.shared.options import BackendOptions, parse_options, require_device
 from judge.errors import AssetsNotFound, ConfigError, MissingDependency, missing_dependency
+from judge.items import Item, resolved_principle
 
 log = logging.getLogger(__name__)
 #: One line a user reads when the head cannot be trusted on an input.
@@ -68,15 +69,16 @@ class HeadBackend:
 
         self._warned: set[str] = set()
 
-    def score_batch(self, items: Sequence[tuple[str, str, Sequence[str]]]
-                    ) -> list[list[float]]:
-        """Scores for ``(principle_text, prompt, responses)`` items."""
+    def score_batch(self, items: Sequence[Item]) -> list[list[float]]:
+        """Scores for items whose principle is resolved (the scoring protocol)."""
         return [d.scores for d in self.score_batch_detailed(items)]
 
-    def score_batch_detailed(self, items: Sequence[tuple[str, str, Sequence[str]]]) -> list[Any]:
+    def score_batch_detailed(self, items: Sequence[Item]) -> list[Any]:
         """Scores with ensemble uncertainty and flags
         (:class:`judge.distill.head.HeadScores`); each kind of flag is warned about once."""
-        results = self.head.score_batch_detailed(items)
+        results = self.head.score_batch_detailed(
+            [(resolved_principle(it).text, it.prompt, list(it.responses.values()))
+             for it in items])
         for flag in sorted({f for r in results for f in r.flags} - self._warned):
             self._warned.add(flag)
             log.warning("%s", HINTS.get(flag, flag))

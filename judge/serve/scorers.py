@@ -14,9 +14,8 @@ from typing import Protocol
 
 from judge.backends.base import ScoringBackend
 from judge.core import Judge
-from judge.errors import ConfigError
 from judge.items import Item
-from judge.principles import Principle
+from judge.principles import resolve_principle
 
 __all__ = ["BackendScorer", "Item", "ItemResult", "JudgeScorer", "Scorer", "scorer_for"]
 
@@ -52,14 +51,6 @@ class Scorer(Protocol):
     def close(self) -> None:
         """Release the backend."""
         ...
-
-
-def principle_text(item: Item) -> str:
-    """The text of an item's principle (the server resolves it before scoring)."""
-    p = item.principle
-    if p is None:
-        raise ConfigError("internal: a served item must carry its resolved principle")
-    return p.text if isinstance(p, Principle) else p
 
 
 def _finite(x: float) -> float | None:
@@ -101,17 +92,17 @@ class BackendScorer:
 
     def score_items(self, items: list[Item]) -> list[ItemResult]:
         """Score with the backend (ensemble uncertainty when it offers it)."""
-        batch = [(principle_text(it), it.prompt, list(it.responses.values())) for it in items]
         detailed = getattr(self.backend, "score_batch_detailed", None)
         if detailed is not None:
             return [ItemResult([_finite(s) for s in r.scores], r.uncertainty)
-                    for r in detailed(batch)]
-        return [ItemResult([_finite(s) for s in row]) for row in self.backend.score_batch(batch)]
+                    for r in detailed(items)]
+        return [ItemResult([_finite(s) for s in row]) for row in self.backend.score_batch(items)]
 
     def warmup(self) -> None:
         """Score one tiny item, so the backend loads its model (a head's encoder) now rather
         than on the first request."""
-        self.backend.score_batch([("Be helpful.", "Hi.", ["Hello."])])
+        self.backend.score_batch([Item(prompt="Hi.", responses=["Hello."],
+                                       principle=resolve_principle("Be helpful."))])
 
     def close(self) -> None:
         """Close the backend."""

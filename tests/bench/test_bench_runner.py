@@ -192,7 +192,7 @@ class FlatHead:
     model = "flat"
 
     def score_batch(self, items):
-        return [[0.5] * len(responses) for _, _, responses in items]
+        return [[0.5] * len(it.responses) for it in items]
 
     def close(self) -> None:
         pass

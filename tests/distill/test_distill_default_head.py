@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,14 @@ DETAILED = (
     "and the Sorbonne, and a major transport hub for Europe."
 )
 PROMPT = "What is the capital of France?"
+
+
+def _item(principle: str, responses: list[str]) -> Any:
+    """An item as the scoring protocol takes it: the principle resolved."""
+    from judge.items import Item
+    from judge.principles import resolve_principle
+
+    return Item(prompt=PROMPT, responses=responses, principle=resolve_principle(principle))
 
 
 @pytest.fixture(scope="module")
@@ -72,31 +81,26 @@ def test_card_reports_the_teacher_the_split_and_both_length_baselines() -> None:
 def test_the_flag_agrees_with_the_card(shipped) -> None:  # type: ignore[no-untyped-def]
     from judge.distill.backend import default_head_dir
     from judge.distill.head import PRINCIPLE_OOD, TRUNCATED
-    from judge.principles import resolve_principle
 
     config = json.loads((default_head_dir() / "config.json").read_text())
     ood = config["metrics"]["extra"]["in_distribution"]
     texts = {**ood["unseen_wordings"], **ood["far_principles"]}
-    results = shipped.score_batch_detailed([(resolve_principle(t).text, PROMPT, [CONCISE])
-                                            for t in texts])
+    results = shipped.score_batch_detailed([_item(t, [CONCISE]) for t in texts])
     for (text, sim), res in zip(texts.items(), results, strict=True):
         assert (PRINCIPLE_OOD in res.flags) == (sim < ood["threshold"]), text
-    long_ = shipped.score_batch_detailed([(resolve_principle("correct-then-concise").text,
-                                           PROMPT, [CONCISE, "word " * 20_000])])[0]
+    long_ = shipped.score_batch_detailed([_item("correct-then-concise",
+                                                [CONCISE, "word " * 20_000])])[0]
     assert TRUNCATED in long_.flags and len(long_.scores) == 2
 
 
 @pytest.mark.parametrize("concise_id", ["correct-then-concise",
                                         "Keep answers as short as possible."])
 def test_preference_flips_with_the_principle(shipped, concise_id: str) -> None:  # type: ignore[no-untyped-def]
-    from judge.principles import resolve_principle
 
     thorough = "correct-then-thorough" if concise_id.endswith("concise") else \
         "Give thorough, detailed answers with explanations."
     (c_short, c_long), (t_short, t_long) = shipped.score_batch([
-        (resolve_principle(concise_id).text, PROMPT, [CONCISE, DETAILED]),
-        (resolve_principle(thorough).text, PROMPT, [CONCISE, DETAILED]),
-    ])
+        _item(concise_id, [CONCISE, DETAILED]), _item(thorough, [CONCISE, DETAILED])])
     assert c_short > c_long and t_long > t_short
 
 

@@ -18,6 +18,7 @@ import pytest
 
 from judge.backends.scripted import ScriptedBackend
 from judge.core import Judge
+from judge.items import Item, resolved_principle
 from judge.types import Generation, GenerationRequest
 
 
@@ -58,9 +59,10 @@ class LengthHead:
     def __init__(self) -> None:
         self.calls: list[list[tuple[str, str, list[str]]]] = []
 
-    def score_batch(self, items: Sequence[tuple[str, str, Sequence[str]]]) -> list[list[float]]:
-        self.calls.append([(p, q, list(r)) for p, q, r in items])
-        return [[len(r) / 10 for r in responses] for _, _, responses in items]
+    def score_batch(self, items: Sequence[Item]) -> list[list[float]]:
+        self.calls.append([(resolved_principle(it).text, it.prompt, list(it.responses.values()))
+                           for it in items])
+        return [[len(r) / 10 for r in it.responses.values()] for it in items]
 
     def close(self) -> None:
         pass

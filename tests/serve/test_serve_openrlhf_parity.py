@@ -11,6 +11,8 @@ from helpers.serve_helpers import tiny_head
 
 from judge.backends.base import ScoringBackend
 from judge.core import Judge
+from judge.items import Item
+from judge.principles import resolve_principle
 from judge.rl import Reward
 from judge.serve.app import ServeSettings, create_app
 from judge.serve.scorers import scorer_for
@@ -60,6 +62,10 @@ def head_judge(tmp_path_factory: pytest.TempPathFactory) -> Judge:
     return Judge(f"head:{tiny_head(tmp_path_factory.mktemp('head'))}")
 
 
+def _item(principle: str, prompt: str, responses: list[str]) -> Item:
+    return Item(prompt=prompt, responses=responses, principle=resolve_principle(principle))
+
+
 def _head(judge: Judge) -> ScoringBackend:
     assert isinstance(judge.backend, ScoringBackend)
     return judge.backend
@@ -84,7 +90,7 @@ def test_head_rewards_match(head_judge: Judge, case: str) -> None:
     body, as_principles, expected = CASES[case]
     served, local = _both(head_judge, body, as_principles)
     head = _head(head_judge)
-    want = [head.score_batch([(p, q, [r])])[0][0] for p, q, r, _ in expected]
+    want = [head.score_batch([_item(p, q, [r])])[0][0] for p, q, r, _ in expected]
     assert served["rewards"] == pytest.approx(want, abs=1e-5)
     assert local["rewards"] == pytest.approx(want, abs=1e-5)
     assert served["scores"] == pytest.approx(local["scores"], abs=1e-5)
@@ -98,8 +104,8 @@ def test_head_rewards_match(head_judge: Judge, case: str) -> None:
 def test_the_head_tells_the_principles_apart(head_judge: Judge) -> None:
     """Otherwise the parity above would not show that both paths chose the same principle."""
     head = _head(head_judge)
-    brief = head.score_batch([("Be brief.", "question 3?", [SHORT, LONG])])[0]
-    thorough = head.score_batch([("Be thorough.", "question 3?", [SHORT, LONG])])[0]
+    brief = head.score_batch([_item("Be brief.", "question 3?", [SHORT, LONG])])[0]
+    thorough = head.score_batch([_item("Be thorough.", "question 3?", [SHORT, LONG])])[0]
     assert brief[0] > brief[1] and thorough[0] < thorough[1]
 
 
