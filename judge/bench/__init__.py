@@ -15,13 +15,27 @@ datasets), :mod:`~judge.bench.suites` (named suites), :mod:`~judge.bench.rmbench
 
 from __future__ import annotations
 
-from judge.bench.compare import write_comparison
-from judge.bench.gold import GoldItem
-from judge.bench.items import BenchItem
-from judge.bench.oracle import oracle_backend
-from judge.bench.report import build_report, write_report
-from judge.bench.runner import run_suite
-from judge.bench.suites import Suite, load_suite
+import importlib
+from typing import Any
 
-__all__ = ["BenchItem", "GoldItem", "Suite", "build_report", "load_suite", "oracle_backend", "run_suite",
-           "write_comparison", "write_report"]
+#: Public names, each imported from its module on first use (so importing one submodule, e.g.
+#: ``judge.bench.metrics``, does not load the others, and no submodule imports back through here).
+_LAZY: dict[str, str] = {
+    "write_comparison": "judge.bench.compare", "GoldItem": "judge.bench.gold",
+    "BenchItem": "judge.bench.items", "oracle_backend": "judge.bench.oracle",
+    "build_report": "judge.bench.report", "write_report": "judge.bench.report",
+    "run_suite": "judge.bench.runner", "Suite": "judge.bench.suites",
+    "load_suite": "judge.bench.suites",
+}
+
+__all__ = ["BenchItem", "GoldItem", "Suite", "build_report", "load_suite", "oracle_backend",
+           "run_suite", "write_comparison", "write_report"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'judge.bench' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
