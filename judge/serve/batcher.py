@@ -214,10 +214,11 @@ class MicroBatcher(Generic[T, R]):
     async def _isolate(self, batch: list[tuple[_Request[T, R], int, int]],
                        error: Exception) -> None:
         """Score each request's slice alone; a slice that still fails fails its request."""
-        live = [(req, a, b) for req, a, b in batch if not req.future.done() and b > a]
+        slices = [(req, a, b) for req, a, b in batch if b > a]
+        live = [(req, a, b) for req, a, b in slices if not req.future.done()]
         for req, a, b in live:
             try:
-                if len(live) == 1:
+                if len(slices) == 1:  # the call held this slice alone: the error is its own
                     raise error
                 part = await self._call(req.items[a:b])
             except Exception as exc:  # noqa: BLE001 - handed to this request only

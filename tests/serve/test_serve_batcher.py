@@ -108,6 +108,28 @@ def test_a_poisoned_request_fails_alone_in_a_shared_batch() -> None:
     assert len(calls[0]) == 9  # they did share one call first
 
 
+def test_a_poisoned_request_that_leaves_mid_call_does_not_fail_its_neighbour() -> None:
+    def fn(xs: list[str]) -> list[str]:
+        time.sleep(0.2)
+        if "bad" in xs:
+            raise ValueError("bad item")
+        return [x.upper() for x in xs]
+
+    async def main() -> object:
+        b = MicroBatcher(fn, window_s=0.01)
+        await b.start()
+        poisoned = asyncio.ensure_future(b.submit(["bad"]))
+        neighbour = asyncio.ensure_future(b.submit(["good"]))
+        await asyncio.sleep(0.05)
+        poisoned.cancel()  # its client leaves while the shared call runs
+        try:
+            return await neighbour
+        finally:
+            await b.close()
+
+    assert run(main()) == ["GOOD"]
+
+
 def test_a_small_request_is_not_starved_by_a_big_one() -> None:
     started = threading.Event()
     calls: list[list[int]] = []
