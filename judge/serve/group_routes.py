@@ -103,14 +103,25 @@ def add_group_routes(app: FastAPI, *, settings: Any, gatherer: GroupGatherer,
         principles = [principle_of(s.principle, f"sample {n}", True) for n, s in enumerate(samples)]
         waits: list[asyncio.Future[SampleReward] | None] = [None] * len(samples)
         local: dict[tuple[str, str], list[int]] = {}
+        shared: list[tuple[int, str, int | None]] = []
+        claimed: dict[str, tuple[str, str]] = {}
+        # every sample is checked before any joins a shared group: a refused request leaves
+        # nothing behind in other callers' groups
         for n, (s, p) in enumerate(zip(samples, principles, strict=True)):
             gid, size = label_group(body.labels[n] if body.labels else None, f"labels[{n}]")
             check_size(size, f"labels[{n}].group_size")
             if gid is None:
                 local.setdefault((s.prompt, p_hash(p)), []).append(n)
-            else:
-                waits[n] = gatherer.submit(group_key(s.prompt, p, gid), s.prompt, p, s.response,
-                                           size or settings.group_size)
+                continue
+            key = group_key(s.prompt, p, gid)
+            gatherer.check(key, s.prompt, p)
+            if claimed.setdefault(key, (s.prompt, p_hash(p))) != (s.prompt, p_hash(p)):
+                raise InputError(f"labels[{n}]: group {gid!r} holds samples of different "
+                                 "prompts or principles in this request", field="labels")
+            shared.append((n, key, size))
+        for n, key, size in shared:
+            s, p = samples[n], principles[n]
+            waits[n] = gatherer.submit(key, s.prompt, p, s.response, size or settings.group_size)
         for idx in local.values():
             n0 = idx[0]
             task = asyncio.ensure_future(judge_group(

@@ -162,14 +162,11 @@ class GroupGatherer:
             InputError: the group id is already open with another prompt or principle.
         """
         loop = asyncio.get_running_loop()
+        self.check(key, prompt, principle)
         group = self._open.get(key)
         if group is None:
             group = self._open[key] = _Open(prompt, principle, size)
             group.timer = loop.call_later(self.window_s, self._flush, key, False)
-        elif group.prompt != prompt or p_hash(group.principle) != p_hash(principle):
-            name = key.partition(":")[2]
-            raise InputError(f"group {name!r} is already gathering samples for another prompt "
-                             "or principle; give each prompt its own group id", field="group")
         if size is not None:
             group.size = size
         waiter: asyncio.Future[SampleReward] = loop.create_future()
@@ -178,6 +175,19 @@ class GroupGatherer:
         if len(group.responses) >= min(group.size or self.max_size, self.max_size):
             self._flush(key, True)
         return waiter
+
+    def check(self, key: str, prompt: str, principle: Principle) -> None:
+        """Refuse a sample that cannot join its open group, before anything is submitted.
+
+        Raises:
+            InputError: the group id is already open with another prompt or principle.
+        """
+        group = self._open.get(key)
+        if group is not None and (group.prompt != prompt
+                                  or p_hash(group.principle) != p_hash(principle)):
+            name = key.partition(":")[2]
+            raise InputError(f"group {name!r} is already gathering samples for another prompt "
+                             "or principle; give each prompt its own group id", field="group")
 
     def _flush(self, key: str, complete: bool) -> None:
         group = self._open.pop(key, None)

@@ -162,3 +162,37 @@ def test_a_failed_listwise_call_falls_back_to_pointwise(live_server: Any) -> Non
     assert [(o["score"], o["judge_failed"], o["fallback"]) for o in got] == [
         (float(n + 1), False, True) for n in range(4)]
     assert bad.status_code == 422 and "labels[0].group_size" in bad.json()["error"]
+
+
+class _Lengths:
+    """A scorer that records every item it scores (score: response length)."""
+
+    name, model, scale = "lengths", None, None
+
+    def __init__(self) -> None:
+        self.seen: list[list[str]] = []
+
+    def score_items(self, items: list[Any]) -> list[Any]:
+        from judge.serve.scorers import ItemResult
+
+        self.seen += [list(it.responses.values()) for it in items]
+        return [ItemResult([float(len(t)) for t in it.responses.values()]) for it in items]
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_refused_openrlhf_request_leaves_nothing_in_shared_groups() -> None:
+    from fastapi.testclient import TestClient
+
+    scorer = _Lengths()
+    app = create_app(scorer, ServeSettings(principle=PRINCIPLE, group_window_ms=300))
+    with TestClient(app) as client:
+        bad = client.post("/get_reward", json={
+            "query": ["Q from-the-refused-request", "Q B"], "prompts": ["Q", "Q"],
+            "labels": [{"uid": "g", "group_size": 2}, {"uid": "h", "group_size": 0}]})
+        assert bad.status_code == 422 and "labels[1].group_size" in bad.json()["error"]
+        mine = client.post("/group_score", json={"prompt": "Q", "response": "mine", "group": "g",
+                                                 "group_size": 2})
+    assert mine.status_code == 200 and mine.json()["group_size"] == 1
+    assert all("from-the-refused-request" not in t for group in scorer.seen for t in group)
