@@ -240,8 +240,9 @@ class _ServerCall:
                 out.get("score"), (int, float)):
             error = out.get("error") if isinstance(out, Mapping) else text[:200]
             return self.failed(f"HTTP {status}: {error}")
-        return {"score": float(out["score"]), "judge_failed": 1.0 if out.get("judge_failed")
-                else 0.0}
+        if out.get("judge_failed"):  # the server's neutral value: this side's on_failure decides
+            return self.failed(f"the judge could not score the sample ({out.get('status')})")
+        return {"score": float(out["score"]), "judge_failed": 0.0}
 
 
 def _server_call(solution_str: Any, extra_info: Any,

@@ -73,11 +73,15 @@ def test_sync_workers_group_by_prompt(live_server: Any) -> None:
     assert outs == [{"score": float(quality(r)), "judge_failed": 0.0} for r in RESPONSES]
 
 
-def test_a_failing_judge_is_flagged_by_the_server(live_server: Any) -> None:
+def test_a_failing_judge_is_flagged_and_on_failure_decides(live_server: Any) -> None:
     with live_server(_app(Judged(down=True), unparsed_reward=0.25)) as base:
         out = verl.compute_score("d", "a", None, {"prompt": "q"}, server=base, group_size=1,
                                  on_failure=-1)
-    assert out == {"score": 0.25, "judge_failed": 1.0}
+        # the worker's own on_failure, not the server's neutral 0.25
+        assert out == {"score": -1.0, "judge_failed": 1.0}
+        with pytest.raises(BackendError, match="could not score"):
+            verl.compute_score("d", "a", None, {"prompt": "q"}, server=base, group_size=1,
+                               on_failure="raise")
 
 
 def test_an_unreachable_server_gets_on_failure_or_raises() -> None:
