@@ -212,8 +212,12 @@ def import_prometheus(path: Path) -> Iterator[dict[str, Any]]:
             continue
         key = (row.get("idx"), rubric.text)
         rubrics.setdefault(key, _rubric_principle(rubric))
-        groups[key].append((str(row.get("response_source")), prompt, response,
-                            sum(raw) / len(raw)))
+        # a response's id is its source model; a missing or repeated one gets its row number
+        # so that no response replaces another
+        ident = str(row.get("response_source") or f"row-{n}")
+        if any(m[0] == ident for m in groups[key]):
+            ident = f"{ident}#row-{n}"
+        groups[key].append((ident, prompt, response, sum(raw) / len(raw)))
     for key, principle in rubrics.items():
         members = groups[key]
         prompts = {m[1] for m in members}

@@ -156,3 +156,19 @@ def test_import_fit_eval_holds_out_answer_sets(tmp_path: Path,
     out = capsys.readouterr().out
     assert "| pb |" in out and "| pa |" not in out and "Soft agreement on 30" in out
     assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_prometheus_rows_without_a_source_are_all_kept(tmp_path: Path) -> None:
+    src = tmp_path / "vicuna_eval.json"
+    src.write_text(json.dumps([
+        {"idx": 1, "instruction": PROMETHEUS.format(q="Hi?", r="A"), "gpt4_score": [4]},
+        {"idx": 1, "instruction": PROMETHEUS.format(q="Hi?", r="B"), "gpt4_score": [2]},
+        {"idx": 1, "response_source": "m", "instruction": PROMETHEUS.format(q="Hi?", r="C"),
+         "gpt4_score": [3]},
+        {"idx": 1, "response_source": "m", "instruction": PROMETHEUS.format(q="Hi?", r="D"),
+         "gpt4_score": [1]},
+    ]))
+    (rec,) = import_file(src, "prometheus")
+    texts = [r["text"] for r in rec["item"]["responses"]]
+    assert rec["status"] == "ok" and texts == ["A", "B", "C", "D"]
+    assert len(set(rec["ranking"])) == 4
