@@ -137,12 +137,20 @@ def to_table_row(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def record_prefix(row: Mapping[str, Any]) -> str | None:
     """The prefix of the record columns in ``row`` (``""`` when unprefixed), or None when the row
-    holds no record (an input row, or a file written before records had a schema)."""
-    for key, value in row.items():
-        if isinstance(key, str) and key.endswith("schema") and isinstance(value, str) \
-                and value.startswith(_SCHEMA_PREFIX):
-            return key[: -len("schema")]
-    return None
+    holds no record (an input row, or a file written before records had a schema).
+
+    Raises:
+        InputError: the row holds several records (a labelled file labelled again with a prefix).
+    """
+    found = [key[: -len("schema")] for key, value in row.items()
+             if isinstance(key, str) and key.endswith("schema") and isinstance(value, str)
+             and value.startswith(_SCHEMA_PREFIX)]
+    if len(found) > 1:  # e.g. a labelled file labelled again with --prefix: which one is meant?
+        columns = ", ".join(f"'{p}schema'" for p in found)
+        raise InputError(f"the row holds {len(found)} labelled records (columns {columns}); keep "
+                         "one: label the original input again, or drop the other record's "
+                         "columns", field=f"{found[1]}schema")
+    return found[0] if found else None
 
 
 def from_row(row: Mapping[str, Any]) -> dict[str, Any] | None:

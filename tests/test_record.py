@@ -82,9 +82,7 @@ def test_label_records_read_back_from_jsonl_and_parquet(tmp_path: Path, suffix: 
         recs = [from_row(r) for r in rows]
         assert recs[0] is not None and recs[0]["scores"] == {"0": 5.0, "1": 2.0}
         assert recs[2] is not None and recs[2]["status"] == "invalid_input"
-        out_jsonl = write_jsonl(tmp_path / "back.jsonl",
-                                [{k: v for k, v in r.items()} for r in rows])
-        labels = read_labels([out_jsonl])
+        labels = read_labels([out])  # the parquet file itself, as `judge distill fit` reads it
     assert labels is not None
     assert [it.scores for it in labels.items] == [(5.0, 2.0), (5.0, 2.0)]
     assert labels.items[0].principle == FREE_TEXT
@@ -163,3 +161,18 @@ def test_a_malformed_record_is_refused_not_a_crash(tmp_path: Path) -> None:
     labels = read_labels([write_jsonl(tmp_path / "bad.jsonl", [row])])
     assert not labels.items and labels.skipped["invalid"] == 1
     assert "malformed" in labels.problems[0]
+
+
+def test_a_row_holding_two_records_is_refused_not_misread(tmp_path: Path) -> None:
+    src = write_jsonl(tmp_path / "in.jsonl", [{"prompt": "q", "responses": ["a", "b"]}])
+    first = tmp_path / "a.jsonl"
+    again = tmp_path / "b.jsonl"
+    judge = Judge(ScriptedBackend([VERDICT], cycle=True), principle=FREE_TEXT, shuffle=False)
+    label_dataset(judge, str(src), first, LabelOptions())
+    label_dataset(judge, str(first), again, LabelOptions(prefix="new_"))
+    row = json.loads(again.read_text().splitlines()[0])
+    assert row["schema"] == row["new_schema"] == RECORD_SCHEMA
+    with pytest.raises(InputError, match="2 labelled records"):
+        from_row(row)
+    labels = read_labels([again])
+    assert labels.items == [] and labels.skipped["invalid"] == 1

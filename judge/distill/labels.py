@@ -332,12 +332,23 @@ def _append_bench(out: LabelSet, item: Any, scores: list[float],
                                scores=tuple(scores), ids=tuple(item.responses), source=source))
 
 
+def _rows(name: str) -> Iterable[tuple[int, Mapping[str, Any] | InputError]]:
+    """The rows of a label file: JSONL (or ``-``), or the parquet file / saved dataset folder
+    ``judge label`` writes (read as ``judge label`` reads its inputs)."""
+    if name != "-" and (name.endswith(".parquet") or Path(name).is_dir()):
+        from judge.label.io import open_source
+
+        return open_source(name)
+    return read_jsonl(name)
+
+
 def read_labels(paths: Iterable[str | Path], *, default_principle: str | None = None,
                 library: PrincipleLibrary | None = None, strict: bool = False) -> LabelSet:
     """Read label JSONL files (see the module docstring).
 
     Args:
-        paths: JSONL files (``-`` for standard input), bench run directories, ``suite:NAME``.
+        paths: JSONL files (``-`` for standard input), parquet files or saved datasets written
+            by ``judge label``, bench run directories, ``suite:NAME``.
         default_principle: principle (id or text) for rows that do not carry one.
         library: principle library for ids (the shipped one by default).
         strict: raise on the first malformed row instead of recording it in ``problems``.
@@ -351,7 +362,7 @@ def read_labels(paths: Iterable[str | Path], *, default_principle: str | None = 
         name = str(path)
         if _bench_source(name, library, out):
             continue
-        for lineno, row in read_jsonl(name):
+        for lineno, row in _rows(name):
             try:
                 if isinstance(row, InputError):
                     raise row
