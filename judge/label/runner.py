@@ -276,14 +276,16 @@ def _relabel(row: Mapping[str, Any], opts: LabelOptions) -> bool:
 
 def _input_columns(row: Mapping[str, Any], opts: LabelOptions, table: bool) -> dict[str, Any]:
     """The input columns an output row keeps: an earlier label's columns dropped, and for
-    parquet / datasets an id -> text ``responses`` object as a list of ``{id, text}`` (a
-    struct column would merge every row's ids, with nulls)."""
+    parquet / datasets the responses, whatever their accepted shape, as a list of ``{id, text}``
+    (one column type: a struct column would merge every row's ids, with nulls, and rows of
+    texts beside rows of objects cannot share a column)."""
     out = dict(row)
     if _relabel(row, opts):
         for column in LABEL_COLUMNS:
             out.pop(opts.prefix + column, None)
     value = out.get(opts.responses_column)
-    if table and isinstance(value, Mapping):
+    # every accepted shape (texts, objects, chat messages) becomes one column type in a table
+    if table and isinstance(value, (Mapping, list)):
         try:
             texts = normalize_responses(value, field=opts.responses_column)
         except InputError:

@@ -45,7 +45,7 @@ from judge.rl.shaping import (
     weighted_mean,
 )
 from judge.serve.openrlhf import format_response, parse_body
-from judge.types import Judgment
+from judge.types import STATUSES, Judgment
 
 OnFailure = Literal["none", "skip", "raise"] | float
 
@@ -272,7 +272,8 @@ class Reward:
                       for w, j in weighted if j is not None and j.scores is not None]
             rewards = penalize_length(weighted_mean(mapped), g.responses, self.length_penalty,
                                       self.length_free)
-            status = "repaired" if "repaired" in statuses else "ok"
+            # the least clean of the group's usable statuses (STATUSES runs ok, repaired, partial)
+            status = max(statuses, key=STATUSES.index)
             return GroupOutcome(list(rewards), False, status, scale)
         st.failed += k
         status, j = statuses[bad], weighted[bad][1]

@@ -102,3 +102,25 @@ def test_pairs_as_a_dataset_folder(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["label", "-i", str(src), "-o", str(tmp_path / "p.jsonl"), *backend,
                  "--pairs-format", "dataset", "--no-progress"]) == 2
     assert "--pairs-format applies to --pairs" in capsys.readouterr().err
+
+
+def test_a_parquet_output_takes_rows_of_mixed_response_shapes(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    from judge.backends.scripted import ScriptedBackend
+
+    src = tmp_path / "in.jsonl"
+    rows = [{"prompt": "2+2?", "responses": ["4", "five"]},
+            {"prompt": "hi", "responses": {"x": "hello", "y": "yo"}},
+            {"prompt": "hey", "responses": [{"id": "a", "content": "hey there"}, "yo"]}]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    verdict = json.dumps({"scores": {"model-1": 4, "model-2": 2},
+                          "best-to-worst": ["model-1", "model-2"]})
+    judge = Judge(ScriptedBackend([verdict], cycle=True), principle="Be brief.", shuffle=False)
+    out = tmp_path / "out.parquet"
+    label_dataset(judge, str(src), out, LabelOptions())
+    got = pq.read_table(out).to_pylist()
+    assert [r["status"] for r in got] == ["ok", "ok", "ok"]
+    assert got[0]["responses"] == [{"id": "0", "text": "4"}, {"id": "1", "text": "five"}]
+    assert got[2]["responses"] == [{"id": "a", "text": "hey there"}, {"id": "1", "text": "yo"}]

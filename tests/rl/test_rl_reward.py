@@ -131,3 +131,14 @@ def test_reward_from_a_spec_string(tmp_path):
     assert reward(prompts=["q", "r"], completions=["a", "b"]) == [3.0, 3.0]
     assert reward.judge.seed == 2
     assert LengthHead  # shared fake, used in the head tests above
+
+
+def test_a_partial_verdict_is_reported_as_partial_not_ok() -> None:
+    good = json.dumps({"scores": {"model-1": 5, "model-2": 1},
+                       "best-to-worst": ["model-1", "model-2"]})
+    judge = Judge(ScriptedBackend([good, "no verdict here"]), principle="Be brief.",
+                  permutations=2)
+    (outcome,) = Reward(judge, on_failure="none").judge_groups(
+        [RewardGroup("q", ["a", "b"])])
+    assert outcome.status == "partial" and not outcome.failed
+    assert outcome.rewards is not None and len(outcome.rewards) == 2
