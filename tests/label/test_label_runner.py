@@ -25,7 +25,9 @@ from judge.record import RECORD_SCHEMA, from_row
 
 
 def responses_of(row):
-    return row.get("responses") or [row["response"]]  # parquet fills absent columns with null
+    # parquet fills absent columns with null, and stores responses as {id, text} lists
+    values = row.get("responses") or [row["response"]]
+    return [v["text"] if isinstance(v, dict) else v for v in values]
 
 
 def test_labels_follow_the_judges_verdicts(tmp_path, text_judge):
