@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from judge.errors import InputError
+
 
 class ResponseRef(BaseModel):
     """One response with the caller's id (ids come back in the answer's ``ids``)."""
@@ -107,3 +109,19 @@ def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
                              "key once")
         out[key] = value
     return out
+
+
+def body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI request-body entry for an endpoint that parses its own body."""
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": model.model_json_schema()}}}}
+
+
+def check_count(n: int, limit: int, what: str) -> None:
+    """Refuse a request with more items than ``--max-items`` allows.
+
+    Raises:
+        InputError: naming the field and the limit.
+    """
+    if n > limit:
+        raise InputError(f"{n} items; the limit is {limit} per request (--max-items)", field=what)

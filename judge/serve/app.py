@@ -51,7 +51,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from judge._version import __version__
 from judge.errors import ArtifactError, BackendError, InputError, JudgeError
 from judge.principles import Principle, resolve_principle
-from judge.serve._schema import ERROR_RESPONSES, BadRequest, ScoreRequest, no_duplicate_keys
+from judge.serve._schema import (
+    ERROR_RESPONSES,
+    BadRequest,
+    ScoreRequest,
+    body_schema,
+    check_count,
+    no_duplicate_keys,
+)
 from judge.serve.batcher import MicroBatcher
 from judge.serve.group_routes import add_group_routes
 from judge.serve.groups import GroupGatherer
@@ -125,12 +132,6 @@ async def _validated(request: Request, model: type[M]) -> M:
         errors = [dict(e, loc=("body", *e["loc"])) for e in exc.errors()]
         status, message, detail = _validation_message(errors)
         raise _BadRequest(status, message, detail) from None
-
-
-def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """OpenAPI request-body entry for an endpoint that parses its own body."""
-    return {"requestBody": {"required": True, "content": {
-        "application/json": {"schema": model.model_json_schema()}}}}
 
 
 class _ClientGone(Exception):
@@ -296,11 +297,6 @@ def create_app(scorer: Scorer, settings: ServeSettings | None = None) -> FastAPI
             return _error(503, f"the scoring backend failed: {exc}")
         return _error(422, str(exc))
 
-    def check_count(n: int, what: str) -> None:
-        if n > settings.max_items:
-            raise InputError(f"{n} items; the limit is {settings.max_items} per request "
-                             "(--max-items)", field=what)
-
     async def scored(request: Request, items: list[Item]) -> list[ItemResult]:
         """Run items through the batcher under the request's deadline, stopping early when the
         client has gone; a scorer failure on this request alone becomes a BackendError (503)."""
@@ -342,10 +338,10 @@ def create_app(scorer: Scorer, settings: ServeSettings | None = None) -> FastAPI
                 "judge": judge_health.as_dict(), "groups": gatherer.stats(),
                 **batcher.stats.as_dict()}
 
-    @app.post("/score", openapi_extra=_body_schema(ScoreRequest), responses=ERROR_RESPONSES)
+    @app.post("/score", openapi_extra=body_schema(ScoreRequest), responses=ERROR_RESPONSES)
     async def score(request: Request) -> dict[str, Any]:
         body = await _validated(request, ScoreRequest)
-        check_count(len(body.responses), "responses")
+        check_count(len(body.responses), settings.max_items, "responses")
         texts = body.texts()
         if body.principle:
             p = principle(body.principle)

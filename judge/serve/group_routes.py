@@ -23,7 +23,13 @@ from pydantic import BaseModel
 
 from judge.errors import InputError, PrincipleError
 from judge.principles import Principle
-from judge.serve._schema import ERROR_RESPONSES, BadRequest, GroupScoreRequest
+from judge.serve._schema import (
+    ERROR_RESPONSES,
+    BadRequest,
+    GroupScoreRequest,
+    body_schema,
+    check_count,
+)
 from judge.serve.groups import GroupGatherer, SampleReward, group_key, judge_group, p_hash
 from judge.serve.openrlhf import OpenRLHFRequest, format_response, label_group, parse_request
 
@@ -34,11 +40,6 @@ class Validate(Protocol):
     """Parses and validates a request body as ``model`` (400 / 422 on failure)."""
 
     async def __call__(self, request: Request, model: type[M]) -> M: ...
-
-
-def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {
-        "application/json": {"schema": model.model_json_schema()}}}}
 
 
 def add_group_routes(app: FastAPI, *, settings: Any, gatherer: GroupGatherer,
@@ -80,7 +81,7 @@ def add_group_routes(app: FastAPI, *, settings: Any, gatherer: GroupGatherer,
                              f"{settings.request_timeout_s:g} s (--request-timeout); raise the "
                              "limit or lower --group-window-ms", []) from None
 
-    @app.post("/group_score", openapi_extra=_body_schema(GroupScoreRequest),
+    @app.post("/group_score", openapi_extra=body_schema(GroupScoreRequest),
               responses=ERROR_RESPONSES)
     async def group_score(request: Request) -> dict[str, Any]:
         body = await validated(request, GroupScoreRequest)
@@ -96,9 +97,7 @@ def add_group_routes(app: FastAPI, *, settings: Any, gatherer: GroupGatherer,
 
     async def openrlhf(request: Request) -> dict[str, Any]:
         body = await validated(request, OpenRLHFRequest)
-        if len(body.query) > settings.max_items:
-            raise InputError(f"{len(body.query)} items; the limit is {settings.max_items} per "
-                             "request (--max-items)", field="query")
+        check_count(len(body.query), settings.max_items, "query")
         samples = parse_request(body, labels_are_principles=settings.labels_are_principles)
         principles = [principle_of(s.principle, f"sample {n}", True) for n, s in enumerate(samples)]
         waits: list[asyncio.Future[SampleReward] | None] = [None] * len(samples)
@@ -138,7 +137,7 @@ def add_group_routes(app: FastAPI, *, settings: Any, gatherer: GroupGatherer,
                                scales=[scorer.scale] * len(samples), extra_logs=logs)
 
     for path in ("/openrlhf", "/get_reward"):
-        app.post(path, openapi_extra=_body_schema(OpenRLHFRequest),
+        app.post(path, openapi_extra=body_schema(OpenRLHFRequest),
                  responses=ERROR_RESPONSES)(openrlhf)
 
 
