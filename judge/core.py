@@ -260,20 +260,39 @@ class Judge:
         runs_per_item = [self._runs_for(i, it, m, both_orders)
                          for i, (it, m) in enumerate(zip(items, modes, strict=True))]
         flat = [r for runs in runs_per_item for r in runs]
-        generations = self.backend.generate([r.request for r in flat]) if flat else []
+        done: dict[int, Judgment] = {}
+        owner = [i for i, runs in enumerate(runs_per_item) for _ in runs]
+        start = [0]
+        for runs in runs_per_item:
+            start.append(start[-1] + len(runs))
+        arrived: dict[int, Generation] = {}
+
+        def finish(i: int, gens: list[Generation]) -> None:
+            done[i] = self._assemble(items[i], modes[i], runs_per_item[i], gens)
+            if on_judgment:
+                on_judgment(i, done[i])
+
+        def on_result(n: int, gen: Generation) -> None:
+            # an item is assembled (and reported) as soon as all of its runs are back
+            arrived[n] = gen
+            i = owner[n]
+            if all(k in arrived for k in range(start[i], start[i + 1])):
+                finish(i, [arrived[k] for k in range(start[i], start[i + 1])])
+
+        requests = [r.request for r in flat]
+        if not flat:
+            generations: list[Generation] = []
+        elif on_judgment and getattr(self.backend, "reports_progress", False):
+            generations = self.backend.generate(requests, on_result=on_result)  # type: ignore[call-arg]
+        else:
+            generations = self.backend.generate(requests)
         if len(generations) != len(flat):
             raise CapabilityError(f"backend '{self.backend.name}' returned {len(generations)} "
                                   f"results for {len(flat)} requests")
-        out: list[Judgment] = []
-        cursor = 0
-        for i, runs in enumerate(runs_per_item):
-            gens = generations[cursor:cursor + len(runs)]
-            cursor += len(runs)
-            judgment = self._assemble(items[i], modes[i], runs, gens)
-            out.append(judgment)
-            if on_judgment:
-                on_judgment(i, judgment)
-        return out
+        for i in range(len(runs_per_item)):
+            if i not in done:
+                finish(i, generations[start[i]:start[i + 1]])
+        return [done[i] for i in range(len(runs_per_item))]
 
     def _provenance(self, principle: Principle, mode: Mode | None, orders: list[list[str]],
                     direct: bool) -> Provenance:

@@ -7,9 +7,8 @@
 #   scripts/test-llamacpp.sh -k launch -x    # extra arguments go to pytest
 #   LLAMACPP_VENV=/path/to/venv scripts/test-llamacpp.sh
 #
-# PyPI has only an sdist of llama-cpp-python (~77 MB): the first install compiles llama.cpp
-# (about 5 min on 2 idle cores, 12-13 min when they are busy; CMAKE_ARGS is passed through, e.g.
-# -DGGML_NATIVE=OFF) and pip caches the wheel, so rebuilding the venv later takes seconds.
+# The first run compiles llama.cpp (5-13 min, see scripts/lib/llamacpp-venv.sh; CMAKE_ARGS is
+# passed through); pip caches the wheel, so rebuilding the venv later takes seconds.
 # The sdist also vendors llama.cpp's HF-to-GGUF converter, which the installed package does not
 # ship: it is downloaded once more and unpacked next to the venv (with its own gguf-py: the `gguf`
 # release on PyPI lags behind the converter); the tests find it through LLAMACPP_CONVERTER_DIR.
@@ -23,31 +22,18 @@ CONVERTER="$VENV/llama.cpp-converter"
 
 SDIST="$VENV/sdist/llama_cpp_python-$VERSION.tar.gz"
 
-pip_quiet() {   # pip without the noise of index locations that do not exist on this machine
-    "$VENV/bin/python" -m pip "$@" 2>&1 | { grep -v "^WARNING: Location '" || true; }
-}
+. scripts/lib/llamacpp-venv.sh
 
 fetch_sdist() {
     [ -f "$SDIST" ] || pip_quiet download -q --no-deps --no-binary :all: -d "$VENV/sdist" \
         "llama-cpp-python==$VERSION"
 }
 
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import llama_cpp.server" \
-        >/dev/null 2>&1; then
-    echo "==> building $VENV with llama-cpp-python $VERSION (first run only)" >&2
-    "$PYTHON" -m venv "$VENV"
-    pip_quiet install -q -U pip
+ensure_llamacpp_server
+if ! "$VENV/bin/python" -c "import torch, transformers, pytest" >/dev/null 2>&1; then
     # The tiny-model builder and the converter need torch: the CPU build pinned by constraints.txt.
     pip_quiet install -q -c constraints.txt torch==2.13.0 pytest pydantic jinja2 pyyaml httpx \
         numpy tqdm transformers tokenizers safetensors sentencepiece
-    # By name from the index, so pip's wheel cache (keyed by the index URL) skips the compile
-    # when the venv is rebuilt; a local sdist path would be compiled every time.
-    echo "==> installing llama-cpp-python (compiles once; log: $VENV/build.log)" >&2
-    if ! "$VENV/bin/python" -m pip install -v "llama-cpp-python[server]==$VERSION" \
-            >"$VENV/build.log" 2>&1; then
-        tail -n 40 "$VENV/build.log" >&2
-        exit 1
-    fi
 fi
 if [ ! -f "$CONVERTER/convert_hf_to_gguf.py" ] || [ ! -d "$CONVERTER/gguf-py/gguf" ]; then
     fetch_sdist

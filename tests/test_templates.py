@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -147,3 +148,16 @@ def test_golden_renders(name: str, principle: str) -> None:
             pytest.fail(f"golden file {path.name} missing; run UPDATE_GOLDEN=1 pytest locally")
         path.write_text(text, encoding="utf-8")
     assert path.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize("name", ["listwise", "pointwise", "pairwise"])
+def test_the_verdict_format_is_a_placeholder_not_an_example(name: str) -> None:
+    """A concrete example verdict (e.g. {"model-1": 5, "model-2": 4}) is copied by small judges
+    and anchors them to the first-shown response: the format line names no real id or score."""
+    tpl = load_template(name)
+    system = tpl.render(**_variables(tpl.mode, "correct-then-concise", ["4", "four"]))[0].content
+    formats = [line for line in system.splitlines() if line.startswith("{")]
+    assert len(formats) == 1, system
+    bare = re.sub(r"<[^<>]*>", "", formats[0])      # drop the <placeholders>
+    assert "model-" not in bare and not re.search(r"\d", bare), formats[0]
+    assert "<id>" in formats[0] or "<integer" in formats[0]

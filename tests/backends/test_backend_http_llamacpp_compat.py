@@ -9,6 +9,7 @@ import copy
 import json
 
 import httpx
+from helpers.gguf_file import write_gguf
 
 from judge.backends import load_backend
 from judge.backends.http.client import OpenAIBackend, OpenAIOptions
@@ -92,16 +93,18 @@ def test_refused_json_schema_form_fails_fast_and_names_the_fix():
     assert len(seen) == 5 and len(waits) == 3
 
 
-def test_launching_llama_cpp_defaults_to_its_structured_form(launch_commands):
+def test_launching_llama_cpp_defaults_to_its_structured_form(launch_commands, tmp_path):
     commands = launch_commands
-    launched = load_backend("openai:/m.gguf#judge", launch="llama.cpp",
+    gguf = str(write_gguf(tmp_path / "m.gguf", {"tokenizer.chat_template": "{{ messages }}"}))
+    launched = load_backend(f"openai:{gguf}#judge", launch="llama.cpp",
                             launch_args="--n_ctx 4096", launch_python="py")
     assert launched.options.structured == "json_object"
-    assert commands[-1][:5] == ["py", "-m", "llama_cpp.server", "--model", "/m.gguf"]
-    assert commands[-1][-4:] == ["--n_ctx", "4096", "--model_alias", "judge"]
+    assert commands[-1][:5] == ["py", "-m", "llama_cpp.server", "--model", gguf]
+    assert commands[-1][9:11] == ["--n_ctx", "4096"]
+    assert commands[-1][-2:] == ["--model_alias", "judge"]
     assert launched.model == "judge"
-    chosen = load_backend("openai:/m.gguf", launch="llama.cpp", structured="json_schema")
+    chosen = load_backend(f"openai:{gguf}", launch="llama.cpp", structured="json_schema")
     assert chosen.options.structured == "json_schema"          # an explicit choice is kept
-    assert chosen.model == "/m.gguf"
+    assert chosen.model == gguf
     for backend in (launched, chosen):
         backend.close()

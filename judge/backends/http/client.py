@@ -20,7 +20,9 @@ for vLLM), ``thinking``
 (on/off: sent as ``chat_template_kwargs.enable_thinking``), ``max_tokens_field``,
 ``extra_body`` (JSON object merged into every request), ``launch`` (vllm | sglang | transformers
 | llama.cpp), ``launch_args``, ``launch_command`` (a custom command with ``{port}``),
-``launch_python``, ``launch_timeout`` (600 s), ``ready_path``.
+``launch_python``, ``launch_timeout`` (600 s), ``ready_path``; with ``launch=llama.cpp`` also
+``threads`` (default: half the usable cores, at least 1) and ``chat_format`` (needed for a GGUF
+without a chat template, e.g. ``gemma``).
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ import os
 import shlex
 import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -40,7 +42,7 @@ import httpx
 from pydantic import Field, field_validator
 
 from judge.backends.http.deadline import deadline, deadline_transport
-from judge.backends.http.launcher import LocalServer, server_command
+from judge.backends.http.launcher import LocalServer, llama_cpp_args, server_command
 from judge.backends.http.retry import RetryPolicy, is_transient_status, retry_after_seconds
 from judge.backends.http.wire import MalformedResponse, StructuredForm, chat_body, parse_completion
 from judge.backends.shared.chat import normalise_thinking
@@ -74,6 +76,8 @@ class OpenAIOptions(BackendOptions):
     launch_python: str | None = None
     launch_timeout: float = Field(600.0, gt=0)
     ready_path: str | None = None
+    threads: int | None = Field(None, ge=1, le=1024)
+    chat_format: str | None = None
 
     _json_object = field_validator("extra_body", mode="before")(json_object_option)
 
@@ -86,6 +90,11 @@ def create(target: str, **options: Any) -> OpenAIBackend:
         raise ConfigError("openai backend needs a URL: --backend openai:http://HOST:PORT/v1#MODEL")
     if opts.launch in _DEFAULT_FORMS and "structured" not in opts.model_fields_set:
         opts = opts.model_copy(update={"structured": _DEFAULT_FORMS[opts.launch]})
+    for key in ("threads", "chat_format"):
+        if getattr(opts, key) is not None and (opts.launch != "llama.cpp"
+                                               or opts.launch_command):
+            raise ConfigError(f"openai backend: -B {key} applies only with -B launch=llama.cpp "
+                              "(pass other servers' flags in launch_args)")
     server = None
     if opts.launch or opts.launch_command:
         if location.startswith(("http://", "https://")):
@@ -119,6 +128,8 @@ _NAME_FLAGS = {"vllm": "--served-model-name", "sglang": "--served-model-name",
 
 def _launch(model: str, name: str, opts: OpenAIOptions) -> LocalServer:
     extra = shlex.split(opts.launch_args)
+    if opts.launch == "llama.cpp" and not opts.launch_command:
+        extra = llama_cpp_args(model, extra, threads=opts.threads, chat_format=opts.chat_format)
     flag = _NAME_FLAGS.get(opts.launch or "")
     if name and flag and flag not in extra:
         extra += [flag, name]
@@ -151,6 +162,8 @@ class OpenAIBackend:
 
     supports_structured = True
     supports_logprobs = True
+    #: ``generate`` takes ``on_result`` and reports each request as it completes.
+    reports_progress = True
 
     def __init__(self, base_url: str, model: str | None = None, *,
                  options: OpenAIOptions | None = None, server: LocalServer | None = None,
@@ -191,12 +204,26 @@ class OpenAIBackend:
                               "variable is not set")
         return value
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
-        """Send every request (concurrently); results come back in input order."""
+    def generate(self, requests: Sequence[GenerationRequest],
+                 on_result: Callable[[int, Generation], None] | None = None) -> list[Generation]:
+        """Send every request (concurrently); results come back in input order.
+
+        ``on_result(index, generation)`` is called in this thread as each one completes, in
+        completion order, so a caller can write finished work before the batch ends.
+        """
         if self._closed:
             raise ConfigError(f"backend '{self.name}' is closed")
         futures = [self._pool.submit(self._one, req) for req in requests]
-        return [f.result() for f in futures]
+        try:
+            if on_result is not None:
+                index = {f: n for n, f in enumerate(futures)}
+                for f in as_completed(futures):
+                    on_result(index[f], f.result())
+            return [f.result() for f in futures]
+        except BaseException:   # Ctrl-C, SIGTERM: the queued requests are not sent
+            for f in futures:
+                f.cancel()
+            raise
 
     def _one(self, request: GenerationRequest) -> Generation:
         body = chat_body(request, model=self.model, structured=self.options.structured,
@@ -209,6 +236,9 @@ class OpenAIBackend:
         budget_end = time.monotonic() + (opts.deadline or opts.timeout * attempts)
         last = "no attempt was made"
         for attempt in range(attempts):
+            if self._closed:
+                return Generation(error=f"backend '{self.name}' was closed before the request "
+                                        "was answered", latency_s=time.perf_counter() - started)
             retry_after = None
             now = time.monotonic()
             attempt_end = min(now + opts.timeout, budget_end)
@@ -257,10 +287,13 @@ class OpenAIBackend:
             if self._closed:
                 return
             self._closed = True
-        self._pool.shutdown(wait=True)
-        self.client.close()
+        # Queued requests are dropped; a launched server is stopped before waiting, so the
+        # requests in flight fail at once instead of running to the end (after Ctrl-C).
+        self._pool.shutdown(wait=False, cancel_futures=True)
         if self.server is not None:
             self.server.stop()
+        self._pool.shutdown(wait=True)
+        self.client.close()
 
 
 def _refused_form(body: dict[str, Any], response: httpx.Response) -> str | None:

@@ -8,7 +8,8 @@
 The server gets a free loopback port (``{port}`` in the command is replaced by it), runs in its
 own process group with its output in a log file, and is torn down with SIGTERM then SIGKILL.
 If it exits or never becomes ready, :class:`~judge.errors.BackendUnavailable` says so and
-quotes the end of its log. From the command line the same thing is one option of the HTTP
+quotes the end of its log. SIGTERM to this process stops its servers too (atexit covers normal
+exits and Ctrl-C). From the command line the same thing is one option of the HTTP
 backend: ``--backend openai:./my-model -B launch=vllm``.
 """
 
@@ -22,14 +23,16 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 
 import httpx
 
+from judge.backends.http.gguf import has_chat_template
 from judge.errors import BackendUnavailable, ConfigError
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,50 @@ PRESETS: dict[str, tuple[list[str], str]] = {
     "llama.cpp": (["{python}", "-m", "llama_cpp.server", "--model", "{model}",
                    "--host", "127.0.0.1", "--port", "{port}"], "/v1/models"),
 }
+
+
+def default_threads() -> int:
+    """Threads for a CPU server: half the cores this process may use, at least one.
+
+    llama.cpp spins its worker threads (OpenMP); on a shared or busy machine using every core
+    made SmolLM2 about 15 times slower than one thread, so half is the default.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):   # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores // 2)
+
+
+def llama_cpp_args(model: str, extra: Sequence[str], *, threads: int | None = None,
+                   chat_format: str | None = None) -> list[str]:
+    """The extra server arguments for llama.cpp: thread count and chat format, checked.
+
+    Raises:
+        ConfigError: the model file is missing or not GGUF; it has no chat template and no chat
+            format is named (llama.cpp would silently use a llama-2 prompt); an option is given
+            both as a ``-B`` option and in ``launch_args``.
+    """
+    args = list(extra)
+    if "--n_threads" in args:
+        if threads is not None:
+            raise ConfigError("the thread count is given twice: -B threads and --n_threads in "
+                              "launch_args; keep one")
+    else:
+        n = threads if threads is not None else default_threads()
+        args += ["--n_threads", str(n), "--n_threads_batch", str(n)]
+    if "--chat_format" in args:
+        if chat_format is not None:
+            raise ConfigError("the chat format is given twice: -B chat_format and --chat_format "
+                              "in launch_args; keep one")
+    elif chat_format is not None:
+        args += ["--chat_format", chat_format]
+    elif not has_chat_template(model):
+        raise ConfigError(
+            f"'{model}' has no chat template (no tokenizer.chat_template in its GGUF metadata), "
+            "so llama.cpp would prompt it in llama-2 format; it may be a base model rather than "
+            "an instruction-tuned judge. Name its format, e.g. -B chat_format=gemma (or chatml)")
+    return args
 
 
 def free_port() -> int:
@@ -140,6 +187,7 @@ class LocalServer:
         except OSError as exc:
             raise BackendUnavailable(f"cannot start server '{argv[0]}': {exc}") from None
         _LIVE.add(self)
+        _stop_servers_on_sigterm()
         try:
             self._wait_ready()
         except BaseException:
@@ -217,3 +265,18 @@ _LIVE: weakref.WeakSet[LocalServer] = weakref.WeakSet()
 def _stop_all() -> None:
     for server in list(_LIVE):
         server.stop(grace=5.0)
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    _stop_all()
+    raise SystemExit(128 + signum)   # unwinds: finally blocks run, partial output is dropped
+
+
+def _stop_servers_on_sigterm() -> None:
+    """Stop launched servers when this process gets SIGTERM (whose default kills it at once,
+    leaving its servers running). Only from the main thread, and only where nobody else has
+    installed a SIGTERM handler (a web server hosting the judge keeps its own)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
