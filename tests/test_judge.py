@@ -122,6 +122,14 @@ def test_pairwise_both_orders_and_inconsistency_becomes_tie() -> None:
     assert v.scores == {"x": 0.5, "y": 0.5} and v.ranking == ["x", "y"]
     assert "position_inconsistent" in v.flags
 
+    def tie_always(request: GenerationRequest) -> str:
+        return json.dumps({"better": "tie"})
+
+    v = Judge(ScriptedBackend(tie_always), principle="correct-then-concise").compare(
+        [{"prompt": "q", "responses": {"x": "bravo answer", "y": "alpha answer"}}])[0]
+    # a tie in both orders is a consistent verdict, not a disagreement
+    assert v.scores == {"x": 0.5, "y": 0.5} and "position_inconsistent" not in v.flags
+
 
 def test_pointwise_single_response() -> None:
     backend = ScriptedBackend(honest_judge)

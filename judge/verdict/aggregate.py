@@ -114,8 +114,8 @@ def aggregate(runs: Sequence[RunVerdict], mode: Mode, scale: tuple[int, int],
         position = {c: statistics.fmean(rk.index(c) for rk in rankings) for c in caller_ids}
         ranking = sorted(caller_ids, key=lambda c: (-scores[c], position[c], order[c]))
         consistency = statistics.fmean(kendall_tau(a, b) for a, b in combinations(rankings, 2))
-        if mode == "pairwise" and len({tuple(rk) for rk in rankings}) > 1:
-            flags.append("position_inconsistent")
+        if mode == "pairwise" and len({_preference(sr, caller_ids) for sr in score_runs}) > 1:
+            flags.append("position_inconsistent")  # the orders disagree (two ties agree)
     if len(good) == len(runs):
         status = "ok" if all(s == "ok" for s in statuses) else "repaired"
     else:
@@ -128,6 +128,12 @@ def aggregate(runs: Sequence[RunVerdict], mode: Mode, scale: tuple[int, int],
             "flags": flags, "reasoning": reasoning, "consistency": consistency,
             "logprob_scores": _logprob_scores(good, scale, caller_ids),
             "parsed_runs": len(good)}
+
+
+def _preference(scores: Mapping[str, float], ids: Sequence[str]) -> int:
+    """Which of a pair a run prefers: 1 the first id, -1 the second, 0 a tie."""
+    a, b = scores[ids[0]], scores[ids[1]]
+    return (a > b) - (a < b)
 
 
 def _logprob_scores(good: Sequence[RunVerdict], scale: tuple[int, int],
