@@ -233,6 +233,12 @@ def import_prometheus(path: Path) -> Iterator[dict[str, Any]]:
                                            (1.0, 5.0)), principle)
 
 
+def _number(value: Any) -> bool:
+    """A finite number (not a bool, not NaN or infinity)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        math.isfinite(value)
+
+
 def _generic(row: Any, default_teacher: str
              ) -> tuple[dict[str, Any], Judgment, Principle]:
     if not isinstance(row, Mapping):
@@ -260,7 +266,7 @@ def _generic(row: Any, default_teacher: str
     base["responses"] = responses
     if row.get("preference") is not None:
         p = row["preference"]
-        if len(ids) != 2 or not isinstance(p, (int, float)) or not 0.0 <= float(p) <= 1.0:
+        if len(ids) != 2 or not _number(p) or not 0.0 <= float(p) <= 1.0:
             raise InputError("must be a number in [0, 1] (P that the first of two responses is "
                              "preferred)", field="preference")
         return base, preference_judgment(ids, float(p), principle, teacher), principle
@@ -268,7 +274,7 @@ def _generic(row: Any, default_teacher: str
         raw = row["scores"]
         vals = [raw.get(i) for i in ids] if isinstance(raw, Mapping) else raw
         if not isinstance(vals, list) or len(vals) != len(ids) or \
-                not all(isinstance(v, (int, float)) for v in vals):
+                not all(_number(v) for v in vals):
             raise InputError(f"expected {len(ids)} numbers (a list or an id -> score object)",
                              field="scores")
         scale = row.get("scale")

@@ -172,3 +172,13 @@ def test_prometheus_rows_without_a_source_are_all_kept(tmp_path: Path) -> None:
     texts = [r["text"] for r in rec["item"]["responses"]]
     assert rec["status"] == "ok" and texts == ["A", "B", "C", "D"]
     assert len(set(rec["ranking"])) == 4
+
+
+@pytest.mark.parametrize("verdict", [{"preference": True}, {"scores": [1, float("nan")]},
+                                     {"scores": [1, float("inf")]}])
+def test_a_non_number_verdict_is_refused(tmp_path: Path, verdict: dict) -> None:
+    src = tmp_path / "v.jsonl"
+    src.write_text(json.dumps({"prompt": "q", "responses": ["a", "b"], "principle": "Be brief.",
+                               **verdict}) + "\n")
+    (rec,) = import_file(src, "jsonl")
+    assert rec["status"] == "invalid_input" and rec["scores"] is None
