@@ -114,6 +114,7 @@ class MicroBatcher(Generic[T, R]):
             self._task = None
         if self._queue is not None:
             self._drain()
+            self._queue = None  # a submit after close fails at once instead of waiting forever
         for req in self._active:
             req.future.cancel()
         self._active.clear()
@@ -128,7 +129,8 @@ class MicroBatcher(Generic[T, R]):
         scored.
         """
         if self._queue is None:
-            raise RuntimeError("MicroBatcher.start() was not called")
+            raise RuntimeError("the micro-batcher is not running (start() was not called, or "
+                               "it was closed)")
         future: asyncio.Future[list[R]] = asyncio.get_running_loop().create_future()
         await self._queue.put(_Request(list(items), future))
         return await future

@@ -216,3 +216,15 @@ def test_the_quantum_bounds_each_call_even_when_the_budget_is_larger() -> None:
         return out
 
     assert run(main()) == list(range(64)) and calls == [16, 16, 16, 16]
+
+
+def test_a_submit_after_close_fails_at_once() -> None:
+    async def main() -> None:
+        b = MicroBatcher(lambda xs: xs, window_s=0.01)
+        await b.start()
+        assert await b.submit([1]) == [1]
+        await b.close()
+        with pytest.raises(RuntimeError, match="not running"):
+            await asyncio.wait_for(b.submit([2]), timeout=5)
+
+    run(main())
