@@ -28,8 +28,8 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from judge.backends.http.client import OpenAIBackend, OpenAIOptions
 
+from judge.backends.http.client import OpenAIBackend, OpenAIOptions
 from judge.core import Judge
 from judge.rl import AsyncReward, Reward
 
