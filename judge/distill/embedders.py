@@ -7,7 +7,8 @@ spec                     what it is                                             
                          (offline, 384-d); long texts are chunked and mean-pooled
 ``st:PATH``              any local sentence-transformers model, same chunking           ``embed``
 ``last-token:PATH``      hidden state of the last real (non-pad) token of a local       ``hf``
-                         causal LM (the design of arXiv 2502.04357)
+                         causal LM (the design of arXiv 2502.04357); PATH may be a
+                         ``.gguf`` file (converted once to a cached folder)
 ``hash:DIM``             hashed bag of words and bigrams (no model; tests, baselines)   (none)
 =======================  ============================================================  ========
 
@@ -99,9 +100,11 @@ def load_embedder(spec: str = "minilm", **options: Any) -> Embedder:
 
             embedder = SentenceTransformerEmbedder(_model_dir(spec, target), spec=spec, **options)
         elif kind == "last-token":
+            from judge.backends.shared.gguf_convert import converted_folder, is_gguf
             from judge.distill.embed_lasttoken import LastTokenEmbedder
 
-            embedder = LastTokenEmbedder(_model_dir(spec, target), spec=spec, **options)
+            folder = converted_folder(target) if is_gguf(target) else _model_dir(spec, target)
+            embedder = LastTokenEmbedder(folder, spec=spec, **options)
         else:
             raise ConfigError(
                 f"unknown embedder '{spec}': use minilm, st:PATH, last-token:PATH or hash:DIM")

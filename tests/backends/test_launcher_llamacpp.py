@@ -10,8 +10,8 @@ from helpers.gguf_file import write_gguf
 
 from judge.backends import load_backend
 from judge.backends.http import launcher
-from judge.backends.http.gguf import gguf_metadata, has_chat_template
 from judge.backends.http.launcher import default_threads, llama_cpp_args
+from judge.backends.shared.gguf import gguf_metadata, has_chat_template
 from judge.errors import ConfigError
 
 CHATML = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>{% endfor %}"

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 
 from judge.backends import load_backend
-from judge.backends.http.gguf import has_chat_template
 from judge.backends.http.launcher import default_threads
+from judge.backends.shared.gguf import has_chat_template
 from judge.core import Judge
 from judge.types import ROW_STATUSES, USABLE_STATUSES, GenerationRequest, Sampling
 from judge.verdict.parse import parse_verdict

@@ -1,6 +1,7 @@
 """The transformers backend: a local causal LM with batched ``generate``.
 
-``--backend transformers:PATH`` loads any local causal LM with its own chat template. Requests
+``--backend transformers:PATH`` loads any local causal LM with its own chat template (a folder, or
+a ``.gguf`` file, converted once to a cached folder by :mod:`judge.backends.shared.gguf_convert`). Requests
 are grouped by answer budget, sorted by prompt length and generated in left-padded batches.
 Greedy decoding is the default (batched results equal one-at-a-time results); sampling is
 seeded per request (see :mod:`judge.backends.shared.sampling`). With a JSON schema on the
@@ -35,6 +36,7 @@ from judge.backends.shared.chat import (
     eos_token_ids,
     normalise_thinking,
 )
+from judge.backends.shared.gguf_convert import converted_folder, is_gguf
 from judge.backends.shared.logprobs import LogprobRecorder
 from judge.backends.shared.options import (
     BackendOptions,
@@ -137,12 +139,15 @@ class HFBackend:
             kwargs["attn_implementation"] = opts.attn_implementation
         if opts.device_map:
             kwargs["device_map"] = opts.device_map
-        if not Path(path).exists() and path.startswith((".", "/", "~")):
+        folder = path
+        if is_gguf(path):
+            folder = str(converted_folder(path))
+        elif not Path(path).exists() and path.startswith((".", "/", "~")):
             raise ConfigError(f"transformers backend: model folder '{path}' does not exist")
         try:
             tokenizer = transformers.AutoTokenizer.from_pretrained(
-                path, trust_remote_code=opts.trust_remote_code)
-            model = transformers.AutoModelForCausalLM.from_pretrained(path, **kwargs)
+                folder, trust_remote_code=opts.trust_remote_code)
+            model = transformers.AutoModelForCausalLM.from_pretrained(folder, **kwargs)
         except (OSError, ValueError) as exc:
             raise ConfigError(f"transformers backend: cannot load '{path}': {exc}") from None
         if not opts.device_map:

@@ -32,7 +32,7 @@ from types import FrameType, TracebackType
 
 import httpx
 
-from judge.backends.http.gguf import has_chat_template
+from judge.backends.shared.gguf import has_chat_template
 from judge.errors import BackendUnavailable, ConfigError
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,108 @@
+"""A GGUF model turned, once, into a plain transformers folder (fp32 safetensors + tokenizer).
+
+transformers loads a ``.gguf`` file with ``gguf_file=``, de-quantising every tensor and
+converting the tokenizer on each load, and refuses ``save_pretrained`` on the result. Both the
+transformers judge backend and the last-token embedder therefore read GGUF models through
+:func:`converted_folder`: the first call converts the file and writes an ordinary model folder
+under the cache; later calls (and later runs) load that folder directly.
+
+The cache entry is named by the file's SHA-256 and the transformers version, so a changed file
+or a transformers upgrade converts again; it is written to a temporary folder and renamed into
+place, so an interrupted conversion leaves nothing half-written behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from judge.backends.shared.gguf import gguf_metadata
+from judge.errors import ConfigError, missing_dependency
+
+log = logging.getLogger(__name__)
+
+#: Folder the converted models live in (``$JUDGE_CACHE_DIR/gguf`` or ``./.judge-cache/gguf``).
+CACHE_SUBDIR = "gguf"
+
+
+def is_gguf(path: str | Path) -> bool:
+    """Whether a model path names a GGUF file (by its suffix)."""
+    return str(path).lower().endswith(".gguf")
+
+
+def cache_root() -> Path:
+    """Where converted folders are kept."""
+    return Path(os.environ.get("JUDGE_CACHE_DIR") or ".judge-cache") / CACHE_SUBDIR
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def converted_folder(path: str | Path, *, cache_dir: Path | None = None) -> Path:
+    """The transformers folder for a GGUF file, converting it on first use.
+
+    Raises:
+        ConfigError: the file is missing or not GGUF, or transformers cannot convert it
+            (the message carries transformers' reason).
+        MissingDependencyError: transformers or the ``gguf`` package is not installed.
+    """
+    source = Path(path).expanduser()
+    if not source.is_file():
+        raise ConfigError(f"model file '{path}' does not exist; give the path of a .gguf file")
+    with source.open("rb") as f:
+        gguf_metadata(f, where=str(path))          # a clear error when it is not GGUF
+    try:
+        import transformers
+    except ImportError:
+        raise missing_dependency("loading a GGUF model with transformers", "transformers",
+                                 "hf") from None
+    try:
+        import gguf  # noqa: F401  (transformers reads GGUF files through it)
+    except ImportError:
+        raise missing_dependency("loading a GGUF model with transformers", "gguf", "hf") from None
+    root = cache_dir or cache_root()
+    key = f"{file_digest(source)[:16]}-tf{transformers.__version__}"
+    target = root / f"{source.stem}-{key}"
+    if (target / "config.json").is_file():
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    log.warning("converting %s to a transformers folder (once; cached in %s)", source.name, target)
+    scratch = Path(tempfile.mkdtemp(prefix=".convert-", dir=root))
+    try:
+        _convert(source, scratch)
+        try:
+            scratch.rename(target)
+        except OSError:                             # another process finished first
+            if not (target / "config.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target
+
+
+def _convert(source: Path, out: Path) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder, name = str(source.parent), source.name
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+        model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
+    except (OSError, ValueError, KeyError, NotImplementedError) as exc:
+        raise ConfigError(f"transformers cannot load '{source}' from GGUF: {exc}") from None
+    # The tensors are de-quantised to float32 on load; what remains is the quantiser's marker,
+    # which makes save_pretrained refuse. Drop it and save the plain model.
+    model.hf_quantizer = None  # type: ignore[assignment]  # a plain attribute, not a submodule
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.save_pretrained(str(out))
+    tokenizer.save_pretrained(str(out))
