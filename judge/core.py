@@ -28,7 +28,7 @@ from judge.types import (
     Provenance,
     Sampling,
 )
-from judge.verdict.aggregate import RunVerdict, aggregate
+from judge.verdict.aggregate import RunVerdict, aggregate, aggregate_each
 from judge.verdict.parse import ParsedVerdict, parse_verdict
 from judge.verdict.schema import verdict_schema
 
@@ -61,6 +61,9 @@ class Judge:
         permutations: judge each item under this many distinct orders and aggregate.
         structured: constrain verdicts to the template's JSON schema (backend must support it).
         template: template name overriding the mode's default.
+        pointwise: judge each response of a list on its own with the pointwise template (one
+            request per response) and rank by those scores, logprob-weighted ones when every
+            response has them; False (default) ranks a list listwise in one request.
         templates_dir: a user folder whose templates override the shipped ones.
         library: principle library to resolve ids against (the shipped one by default).
         backend_options: options for a backend built from a spec string.
@@ -77,12 +80,13 @@ class Judge:
         seed: int = 0, sampling: Sampling | None = None, shuffle: bool = True,
         permutations: int = 1, structured: bool = False, template: str | None = None,
         templates_dir: str | Path | None = None, library: PrincipleLibrary | None = None,
-        backend_options: Mapping[str, Any] | None = None,
+        backend_options: Mapping[str, Any] | None = None, pointwise: bool = False,
     ) -> None:
         if permutations < 1:
             raise ConfigError(f"permutations must be >= 1, got {permutations}")
         refuse_for_scoring(backend, permutations=permutations, structured=structured,
-                           template=template, templates_dir=templates_dir, sampling=sampling)
+                           template=template, templates_dir=templates_dir, sampling=sampling,
+                           pointwise=pointwise)
         self.backend: Backend = (load_backend(backend, **dict(backend_options or {}))
                                  if isinstance(backend, str) else backend)
         self.library = library
@@ -93,6 +97,7 @@ class Judge:
         self.shuffle = shuffle
         self.permutations = permutations
         self.structured = structured
+        self.pointwise = pointwise
         self.template_override = template
         self.templates_dir = templates_dir
         self._templates: dict[str, PromptTemplate] = {}
@@ -132,8 +137,8 @@ class Judge:
             One :class:`Judgment` per item, in input order.
         """
         coerced = self._coerce(items)
-        modes: list[Mode] = ["pointwise" if len(it.responses) == 1 else "listwise"
-                             for it in coerced]
+        modes: list[Mode] = ["pointwise" if self.pointwise or len(it.responses) == 1
+                             else "listwise" for it in coerced]
         return self._judge(coerced, modes, on_judgment)
 
     def score(self, items: Sequence[Item | Mapping[str, Any]],
@@ -148,6 +153,9 @@ class Judge:
 
     def compare(self, items: Sequence[Item | Mapping[str, Any]]) -> list[Judgment]:
         """Judge pairs in both orders; disagreeing orders make a tie (flag position_inconsistent)."""
+        if self.pointwise:
+            raise ConfigError("compare() judges a pair in both orders with the pairwise "
+                              "template; pointwise=True does not apply (use rank() for that)")
         coerced = self._coerce(items)
         for n, it in enumerate(coerced):
             if len(it.responses) != 2:
@@ -168,7 +176,7 @@ class Judge:
     def render(self, item: Item | Mapping[str, Any]) -> list[list[ChatMessage]]:
         """The exact messages the backend would receive for an item (one list per order)."""
         it = coerce_item(item)
-        mode: Mode = "pointwise" if len(it.responses) == 1 else "listwise"
+        mode: Mode = "pointwise" if self.pointwise or len(it.responses) == 1 else "listwise"
         return [list(r.request.messages) for r in self._runs_for(0, it, mode)]
 
     def config(self) -> JudgeConfig:
@@ -188,7 +196,7 @@ class Judge:
             template_hash=next((h for h in templates.values() if h), None), templates=templates,
             default_principle=self.principle.hash if self.principle else None,
             seed=self.seed, permutations=self.permutations, shuffle=self.shuffle,
-            structured=self.structured,
+            structured=self.structured, pointwise=self.pointwise and not direct,
             sampling=None if direct else self.sampling.model_dump(mode="json"))
 
     def fingerprint(self) -> str:
@@ -228,8 +236,12 @@ class Judge:
         tpl = self.template_for(mode)
         ids = list(item.responses)
         count = 2 if both_orders else self.permutations
-        orders = presentation_orders(ids, seed=self.seed, item_key=self._item_key(principle, item),
-                                     count=count, shuffle=self.shuffle and not both_orders)
+        if mode == "pointwise" and len(ids) > 1:   # each response alone, `count` runs each
+            orders = [[c] for c in ids for _ in range(count)]
+        else:
+            orders = presentation_orders(ids, seed=self.seed,
+                                         item_key=self._item_key(principle, item),
+                                         count=count, shuffle=self.shuffle and not both_orders)
         runs = []
         for perm, order in enumerate(orders):
             shown = masked_ids(len(order))
@@ -317,7 +329,11 @@ class Judge:
             "runs": len(runs),
             "provenance": self._provenance(principle, mode, [r.order for r in runs], False),
         }
-        fields = aggregate(parsed, mode, tpl.meta.scale, list(item.responses))
+        if mode == "pointwise" and len(item.responses) > 1:
+            fields = aggregate_each(parsed, [r.order[0] for r in runs], tpl.meta.scale,
+                                    list(item.responses))
+        else:
+            fields = aggregate(parsed, mode, tpl.meta.scale, list(item.responses))
         for key in ("scores", "logprob_scores"):  # report in the caller's id order
             if fields.get(key) is not None:
                 fields[key] = {c: fields[key][c] for c in item.responses}

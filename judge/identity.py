@@ -41,10 +41,15 @@ class JudgeConfig(BaseModel):
     """Decoding settings (None for direct scorers)."""
     record: str = RECORD_SCHEMA
     """The labelled-record schema the run writes."""
+    pointwise: bool = False
+    """Lists judged one response at a time (``Judge(pointwise=True)``)."""
 
     def fingerprint(self) -> str:
         """A short content hash of the whole configuration."""
-        return json_hash(self.model_dump(mode="json"))
+        dumped = self.model_dump(mode="json")
+        if not self.pointwise:          # judges from before the option keep their fingerprint
+            del dumped["pointwise"]
+        return json_hash(dumped)
 
 
 def backend_fingerprint(backend: Any) -> str | None:

@@ -115,8 +115,8 @@ def load_backend(spec: str, *, context: Mapping[str, Any] | None = None,
 def refuse_for_scoring(backend: TextBackend | ScoringBackend | str, **given: Any) -> None:
     """Refuse :class:`~judge.core.Judge` options that a direct scorer would silently ignore.
 
-    ``given`` holds ``permutations``, ``structured``, ``template``, ``templates_dir`` and
-    ``sampling`` as passed to the judge; defaults (and a sampling seed) are fine.
+    ``given`` holds ``permutations``, ``structured``, ``template``, ``templates_dir``,
+    ``pointwise`` and ``sampling`` as passed to the judge; defaults (and a sampling seed) are fine.
 
     Raises:
         ConfigError: naming each such option and the backend.

@@ -34,6 +34,10 @@ def add_judge_args(parser: argparse.ArgumentParser, *, principle_required: bool 
                    help="show responses in the given order instead of a seeded shuffle")
     g.add_argument("--structured", action="store_true",
                    help="constrain verdicts to the template's JSON schema")
+    g.add_argument("--pointwise", action="store_true",
+                   help="judge each response of a list on its own (one request per response) "
+                        "and rank by those scores, ties broken by logprob-weighted scores with "
+                        "--top-logprobs; default: the whole list in one listwise request")
     g.add_argument("--template", help="template name overriding the default for the mode")
     g.add_argument("--templates-dir", help="folder of templates overriding the shipped ones")
     g.add_argument("--temperature", type=float_at_least(0.0),
@@ -70,7 +74,8 @@ def _decode(value: str) -> Any:
 
 #: Options for generative judges only: (flag, attribute); a scoring backend refuses them.
 GENERATIVE_ONLY = (("--permutations", "permutations"), ("--no-shuffle", "no_shuffle"),
-                   ("--structured", "structured"), ("--template", "template"),
+                   ("--structured", "structured"), ("--pointwise", "pointwise"),
+                   ("--template", "template"),
                    ("--templates-dir", "templates_dir"), ("--temperature", "temperature"),
                    ("--max-tokens", "max_tokens"), ("--top-logprobs", "top_logprobs"))
 
@@ -106,7 +111,7 @@ def build_judge(args: argparse.Namespace) -> Judge:
     return Judge(args.backend, principle=args.principle, seed=args.seed, sampling=sampling,
                  shuffle=not args.no_shuffle, permutations=_or(args.permutations, 1),
                  structured=args.structured, template=args.template,
-                 templates_dir=args.templates_dir,
+                 templates_dir=args.templates_dir, pointwise=args.pointwise,
                  backend_options=parse_options(args.backend_option))
 
 

@@ -45,7 +45,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Compare the two given responses, or every row of --input."""
     for option, given in (("--permutations", args.permutations not in (None, 1)),
-                          ("--no-shuffle", args.no_shuffle)):
+                          ("--no-shuffle", args.no_shuffle), ("--pointwise", args.pointwise)):
         if given:
             raise ConfigError(f"{option} does not apply to compare: it always judges the two "
                               "orders (a, b) and (b, a)")

@@ -6,7 +6,9 @@ Accepted JSONL rows (one item per line):
   ``judge bench run``; any column prefix): the record's item (prompt, response texts, principle
   text) and its scores. Rows whose status is not usable (:data:`judge.types.USABLE_STATUSES`)
   are skipped and counted, never turned into numbers; a record of another schema version is
-  refused with an upgrade hint.
+  refused with an upgrade hint. When the record has logprob-weighted scores for every response
+  (``--top-logprobs``), those are the labels: they separate answers that the sampled 1-5
+  scores tie.
 * older ``judge rank`` / ``judge label`` output without ``schema``: ``prompt``, ``responses``
   (a list or id -> text of strings), the judge's ``scores`` and/or ``ranking``, ``status`` and
   ``provenance``, read as before; rows flagged ``ranking_contradicts_scores`` are skipped as
@@ -229,6 +231,9 @@ def item_from_record(rec: Mapping[str, Any], source: str = "", group: str = "") 
         if missing:
             raise InputError(f"no score for response id(s) {missing}", field="scores")
         scale = rec.get("scale")
+        expected = rec.get("logprob_scores")
+        if isinstance(expected, Mapping) and all(i in expected for i in ids):
+            scores = expected    # the judge's expected score: finer than one sampled integer
         values = tuple(float(scores[i]) for i in ids)
         return LabelItem(
             principle=str(item["principle"]["text"]), principle_id=str(item["principle"]["id"]),

@@ -151,3 +151,48 @@ def _logprob_scores(good: Sequence[RunVerdict], scale: tuple[int, int],
     if not per_run:
         return None
     return {c: statistics.fmean(lr[c] for lr in per_run) for c in caller_ids}
+
+
+def aggregate_each(runs: Sequence[RunVerdict], owners: Sequence[str], scale: tuple[int, int],
+                   caller_ids: Sequence[str]) -> dict[str, Any]:
+    """The Judgment fields of a list judged one response at a time (``Judge(pointwise=True)``).
+
+    ``owners[n]`` is the caller id run ``n`` scored. Each response's runs are aggregated as a
+    pointwise item of their own; the list is usable only when every response is (a verdict
+    never has scores for some responses only), and its status is then the worst of theirs
+    (``partial`` when some response lost a run). The ranking follows the scores; ties (frequent
+    on a 1-5 scale) are broken by the logprob-weighted scores when every response has one, then
+    by the caller's order. When a response has no usable score, the list takes that response's
+    status (``inconsistent``, ``backend_error`` or ``unparsed``, in that order of precedence)
+    and ``problems`` names the responses that failed.
+    """
+    per_id = {c: aggregate([r for r, o in zip(runs, owners, strict=True) if o == c],
+                           "pointwise", scale, [c]) for c in caller_ids}
+    problems = [f"response {c}: {p}" for c, f in per_id.items() for p in f["problems"]]
+    flags: list[str] = []
+    for f in per_id.values():
+        flags.extend(x for x in f["flags"] if x not in flags)
+    parts = [f"{c}: {f['reasoning']}" for c, f in per_id.items() if f["reasoning"]]
+    reasoning = "\n\n".join(parts) if parts else None
+    failed = {c: f["status"] for c, f in per_id.items() if f["scores"] is None}
+    parsed_runs = sum(int(f["parsed_runs"]) for f in per_id.values())
+    if failed:
+        worst = next(s for s in ("inconsistent", "backend_error", "unparsed")
+                     if s in failed.values())
+        problems.append(f"{len(failed)} of {len(caller_ids)} responses have no usable score "
+                        f"({', '.join(f'{c} {s}' for c, s in failed.items())}); the list is "
+                        "not ranked")
+        return {"status": worst, "scores": None, "ranking": None, "problems": problems,
+                "flags": flags, "reasoning": reasoning, "parsed_runs": parsed_runs}
+    statuses = {f["status"] for f in per_id.values()}
+    status = next(s for s in ("partial", "repaired", "ok") if s in statuses)
+    scores = {c: per_id[c]["scores"][c] for c in caller_ids}
+    lp = [per_id[c]["logprob_scores"] for c in caller_ids]
+    logprob_scores = ({c: v[c] for c, v in zip(caller_ids, lp, strict=True)}
+                      if all(v is not None for v in lp) else None)
+    tie_break = logprob_scores or {}
+    order = {c: n for n, c in enumerate(caller_ids)}
+    ranking = sorted(caller_ids, key=lambda c: (-scores[c], -tie_break.get(c, 0.0), order[c]))
+    return {"status": status, "scores": scores, "ranking": ranking, "problems": problems,
+            "flags": flags, "reasoning": reasoning, "consistency": None,
+            "logprob_scores": logprob_scores, "parsed_runs": parsed_runs}
