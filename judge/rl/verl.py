@@ -171,9 +171,8 @@ def compute_score(data_source: Any = None, solution_str: str | None = None,
     call = _server_call(solution_str, extra_info, kwargs)
     if call is not None:
         try:
-            import httpx
-
-            got = httpx.post(call.url, json=call.body, headers=call.headers, timeout=call.timeout)
+            got = _sync_client().post(call.url, json=call.body, headers=call.headers,
+                                      timeout=call.timeout)
         except Exception as exc:  # noqa: BLE001 - any transport failure is the server's
             return call.failed(f"{type(exc).__name__}: {exc}")
         return call.answer(got.status_code, got.text)
@@ -204,15 +203,48 @@ async def compute_score_async(data_source: Any = None, solution_str: str | None 
     call = _server_call(solution_str, extra_info, kwargs)
     if call is not None:
         try:
-            import httpx
-
-            async with httpx.AsyncClient(timeout=call.timeout) as http:
-                got = await http.post(call.url, json=call.body, headers=call.headers)
+            got = await _async_client().post(call.url, json=call.body, headers=call.headers,
+                                             timeout=call.timeout)
         except Exception as exc:  # noqa: BLE001 - any transport failure is the server's
             return call.failed(f"{type(exc).__name__}: {exc}")
         return call.answer(got.status_code, got.text)
     return await asyncio.to_thread(compute_score, data_source, solution_str, ground_truth,
                                    extra_info, **kwargs)
+
+
+_CLIENTS: dict[Any, Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _pool(httpx: Any) -> Any:
+    # veRL runs many samples at once per worker; keep connections open between them
+    return httpx.Limits(max_connections=64, max_keepalive_connections=32)
+
+
+def _sync_client() -> Any:
+    """One pooled HTTP client per process for the server path (keep-alive across samples)."""
+    import httpx
+
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get("sync")
+        if client is None:
+            client = _CLIENTS["sync"] = httpx.Client(limits=_pool(httpx))
+        return client
+
+
+def _async_client() -> Any:
+    """One pooled async client per event loop (a client cannot cross loops); clients of
+    loops that have closed are dropped."""
+    import httpx
+
+    loop = asyncio.get_running_loop()
+    with _CLIENTS_LOCK:
+        for key in [k for k in _CLIENTS if k != "sync" and k.is_closed()]:
+            del _CLIENTS[key]
+        client = _CLIENTS.get(loop)
+        if client is None:
+            client = _CLIENTS[loop] = httpx.AsyncClient(limits=_pool(httpx))
+        return client
 
 
 class _ServerCall:

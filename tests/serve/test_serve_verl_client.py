@@ -59,6 +59,22 @@ def test_async_workers_share_one_listwise_call(live_server: Any) -> None:
     assert all(set(o["reward_extra_info"]) == {"score", "judge_failed"} for o in outs)
 
 
+def test_one_pooled_client_per_event_loop(live_server: Any) -> None:
+    judged = Judged()
+    with live_server(_app(judged, group_size=2, group_window_ms=60_000)) as base:
+        async def group(prompt: str) -> tuple[list[dict[str, float]], Any]:
+            outs = await asyncio.gather(*(verl.compute_score_async(
+                "d", r, None, {"prompt": prompt}, server=base, on_failure=0.0)
+                for r in RESPONSES[:2]))
+            return list(outs), verl._async_client()
+
+        first, client_a = asyncio.run(group("one?"))
+        second, client_b = asyncio.run(group("two?"))      # a new loop gets a client of its own
+    assert client_a is not client_b
+    assert [o["judge_failed"] for o in first + second] == [0.0] * 4
+    assert client_a not in verl._CLIENTS.values()          # the closed loop's client is dropped
+
+
 def test_sync_workers_group_by_prompt(live_server: Any) -> None:
     judged = Judged()
     with live_server(_app(judged, group_size=8, group_window_ms=60_000)) as base:
