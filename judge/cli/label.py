@@ -95,6 +95,11 @@ def run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
         judge.close()
+    for message in summary.invalid[:SHOWN_ERRORS]:
+        print(f"error: {message}", file=sys.stderr)
+    if len(summary.invalid) > SHOWN_ERRORS:
+        print(f"... and {len(summary.invalid) - SHOWN_ERRORS} more invalid rows (each output row's "
+              "'problems' says why)", file=sys.stderr)
     counts = summary.counts
     print_summary(counts, counts["invalid_input"], summary.total)
     extra = [f"labeled now {summary.labeled}", f"reused {summary.reused}"]
@@ -104,6 +109,10 @@ def run(args: argparse.Namespace) -> int:
         extra.append(f"{summary.stale} journal records from other settings ignored")
     print(f"{', '.join(extra)}; output {summary.output}", file=sys.stderr)
     return 3 if summary.failed else 0
+
+
+#: Invalid rows printed on stderr; the rest are counted (every one is in the output with why).
+SHOWN_ERRORS = 20
 
 
 def _check_paths(args: argparse.Namespace) -> None:

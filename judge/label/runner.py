@@ -123,6 +123,8 @@ class LabelSummary:
     counts: Counter[str] = field(default_factory=Counter)
     stale: int = 0
     pairs: int | None = None
+    invalid: list[str] = field(default_factory=list)
+    """Why each invalid input row was refused (file:line: field: reason), in input order."""
 
     @property
     def failed(self) -> int:
@@ -180,6 +182,7 @@ def label_dataset(judge: Judge, source: str | RowSource, output: str | Path,
     config = judge.fingerprint()
     try:
         plans = _plan(judge, src, opts, config)
+        summary.invalid = [p.error for p in plans if p.error]
         table = fmt != "jsonl"
         summary.total = len(plans)
         reusable = USABLE_STATUSES if opts.retry_failed else USABLE_STATUSES | REPEATABLE

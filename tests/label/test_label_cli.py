@@ -56,8 +56,22 @@ def test_label_cli_exit_code_counts_failures(tmp_path, capsys):
                  backend, "--principle", "correct-then-concise", "--no-progress"])
     err = capsys.readouterr().err
     assert code == 3 and "3 rows: ok=1, unparsed=1, invalid_input=1" in err
+    assert f"error: {src}:3: field 'responses'" in err      # each bad row, where and why
     assert [r["status"] for r in read_jsonl_rows(tmp_path / "o.jsonl")] == [
         "ok", "unparsed", "invalid_input"]
+
+
+def test_label_cli_prints_the_first_bad_rows_and_counts_the_rest(tmp_path, capsys):
+    from judge.cli.label import SHOWN_ERRORS
+
+    rows = [{"prompt": f"q{n}"} for n in range(SHOWN_ERRORS + 5)]
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    code = main(["label", "-i", str(src), "-o", str(tmp_path / "o.jsonl"), "--principle",
+                 "correct-then-concise", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 3 and err.count("error: ") == SHOWN_ERRORS
+    assert f"{src}:{SHOWN_ERRORS}:" in err and f"{src}:{SHOWN_ERRORS + 1}:" not in err
+    assert "... and 5 more invalid rows" in err
 
 
 def test_label_cli_usage_errors(tmp_path, capsys):
