@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             line += f"  {t_seq / t:6.2f}x"
         if key in ("before", "batched"):
             same = sum(s == g.text for s, g in zip(seq_texts, out, strict=True))  # type: ignore
-            line += f"  identical texts {same}/{a.items}"
+            line += f"  identical texts {same}/{a.items} ({len(set(seq_texts))} distinct)"
         print(line)
     tokens = sum(g.usage.completion_tokens for g in runs["batched"][1])  # type: ignore
     print(f"\nratio batched / sequential: {t_seq / runs['batched'][0]:.2f}x "
