@@ -181,6 +181,17 @@ def test_sliding_window_model_generates_without_the_shared_cache(hf_backend, ref
     assert [g.text for g in backend.generate(reqs)] == one_by_one(model, backend.tokenizer, reqs)
 
 
+def test_a_model_that_names_its_own_cache_keeps_it(hf_backend, reference):
+    from judge.backends.hf.engine import HFBackend
+
+    model = sharp_model(hf_backend)
+    model.generation_config.cache_implementation = "dynamic"
+    backend = HFBackend(model, hf_backend.tokenizer, batch_size=5)
+    assert backend.cache.build([1, 2, 3], 2, 16) is None
+    reqs, expected = reference
+    assert [g.text for g in backend.generate(reqs[:6])] == expected[:6]
+
+
 def test_plan_batches_respects_rows_and_token_budget():
     lengths = [5, 40, 12, 33, 7, 100, 20, 20, 3]
     batches = plan_batches(lengths, 10, max_rows=3, max_tokens=130)

@@ -12,7 +12,7 @@ Two savings, both exact in arithmetic (greedy texts stay those of one-at-a-time 
 Rows are laid out ``prefix | padding | own tokens``; the attention mask hides the padding and
 ``generate`` numbers positions from the mask, so each row sees exactly its own prompt.
 Models whose cache is not one plain attention layer per block (sliding windows, linear
-attention, hybrids) get neither saving: :meth:`BatchCache.build` returns ``None`` and
+attention, hybrids), or whose generation config names a cache of its own, get neither saving: :meth:`BatchCache.build` returns ``None`` and
 ``generate`` makes its own cache.
 """
 
@@ -52,14 +52,14 @@ class BatchCache:
 
     def prefix_length(self, common: int) -> int:
         """How much of a ``common`` opening to share (0: none)."""
-        if not self.share_prefix or common < self.min_prefix or not self._layers_are_plain():
+        if not self.share_prefix or common < self.min_prefix or not self._usable():
             return 0
         return common
 
     def build(self, prefix: list[int], rows: int, max_len: int) -> Any | None:
         """A cache holding ``prefix`` in each of ``rows`` rows with room for ``max_len`` tokens,
         or ``None`` when ``generate`` should make its own."""
-        if not self._layers_are_plain():
+        if not self._usable():
             return None
         if not prefix and self.kind == "dynamic":
             return None
@@ -82,12 +82,17 @@ class BatchCache:
             return transformers.StaticCache(config=config, max_cache_len=max_len)
         return transformers.DynamicCache(config=config)
 
-    def _layers_are_plain(self) -> bool:
+    def _usable(self) -> bool:
         if self._plain is None:
             import transformers
             from transformers.cache_utils import DynamicLayer, StaticLayer
 
             config = self.engine.config
+            declared = getattr(getattr(self.engine, "generation_config", None),
+                               "cache_implementation", None)
+            if declared is not None:            # the model asks generate for its own cache
+                self._plain = False
+                return False
             dynamic = transformers.DynamicCache(config=config)
             static = transformers.StaticCache(config=config, max_cache_len=8)
             self._plain = (bool(dynamic.layers) and len(dynamic.layers) == len(static.layers)
