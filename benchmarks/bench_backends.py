@@ -62,16 +62,20 @@ def sequential(model, tokenizer, requests, max_tokens: int) -> list[str]:
 
 
 def timed(variants: dict[str, Callable[[], object]], repeats: int
-          ) -> dict[str, tuple[float, object]]:
-    """Median seconds and last result of each variant; each repeat runs every variant once."""
-    times: dict[str, list[float]] = {name: [] for name in variants}
+          ) -> dict[str, tuple[float, float, object]]:
+    """Median wall seconds, median CPU seconds of this process and the last result of each
+    variant; each repeat runs every variant once."""
+    wall: dict[str, list[float]] = {name: [] for name in variants}
+    cpu: dict[str, list[float]] = {name: [] for name in variants}
     results: dict[str, object] = {}
     for _ in range(repeats):
         for name, fn in variants.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             results[name] = fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: (statistics.median(times[name]), results[name]) for name in variants}
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+    return {name: (statistics.median(wall[name]), statistics.median(cpu[name]), results[name])
+            for name in variants}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,20 +129,23 @@ def main(argv: list[str] | None = None) -> int:
                   "before": lambda: before.generate(requests),
                   "batched": lambda: backend.generate(requests),
                   "structured": lambda: backend.generate(structured)}, a.repeats)
-    t_seq, seq_texts = runs["seq"]
+    t_seq, c_seq, seq_texts = runs["seq"]
+    print(f"{'':<44} {'items/s':>8}  {'wall s':>7} {'ratio':>7}  {'CPU s':>7} {'ratio':>7}")
     for key, label in names.items():
-        t, out = runs[key]
-        line = f"{label:<44} {a.items / t:8.2f} items/s  ({t:.2f} s)"
-        if key != "seq":
-            line += f"  {t_seq / t:6.2f}x"
+        t, c, out = runs[key]
+        line = f"{label:<44} {a.items / t:8.2f}  {t:7.2f} {t_seq / t:6.2f}x  {c:7.2f} {c_seq / c:6.2f}x"
         if key in ("before", "batched"):
             same = sum(s == g.text for s, g in zip(seq_texts, out, strict=True))  # type: ignore
             line += f"  identical texts {same}/{a.items} ({len(set(seq_texts))} distinct)"
         print(line)
-    tokens = sum(g.usage.completion_tokens for g in runs["batched"][1])  # type: ignore
-    print(f"\nratio batched / sequential: {t_seq / runs['batched'][0]:.2f}x "
-          f"(previous plan {t_seq / runs['before'][0]:.2f}x; {tokens} generated tokens)")
-    print(f"ratio batched+structured / sequential: {t_seq / runs['structured'][0]:.2f}x")
+    tokens = sum(g.usage.completion_tokens for g in runs["batched"][2])  # type: ignore
+    print(f"\nratio batched / sequential: {t_seq / runs['batched'][0]:.2f}x wall, "
+          f"{c_seq / runs['batched'][1]:.2f}x CPU (previous plan {t_seq / runs['before'][0]:.2f}x "
+          f"wall; {tokens} generated tokens)")
+    print(f"ratio batched+structured / sequential: {t_seq / runs['structured'][0]:.2f}x wall, "
+          f"{c_seq / runs['structured'][1]:.2f}x CPU")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} "
+          f"({os.cpu_count()} CPUs; a busy machine inflates the wall ratio)")
     backend.close()
     tmp.cleanup()
     return 0
