@@ -1,8 +1,10 @@
 """The transformers backend: a local causal LM with batched ``generate``.
 
 ``--backend transformers:PATH`` loads any local causal LM with its own chat template (a folder, or
-a ``.gguf`` file, converted once to a cached folder by :mod:`judge.backends.shared.gguf_convert`). Requests
-are grouped by answer budget, sorted by prompt length and generated in left-padded batches.
+a ``.gguf`` file, converted once to a cached folder by :mod:`judge.backends.shared.gguf_convert`).
+Requests are grouped by answer budget, sorted by prompt length and packed into batches under a
+row cap and a token budget (:mod:`judge.backends.hf.batching`); the tokens a batch's prompts share are
+computed once and the key/value cache is allocated once (:mod:`judge.backends.hf.kvcache`).
 Greedy decoding is the default (batched results equal one-at-a-time results); sampling is
 seeded per request (see :mod:`judge.backends.shared.sampling`). With a JSON schema on the
 request the answer is constrained by llguidance (:mod:`judge.backends.shared.constrain`).
@@ -11,7 +13,9 @@ tokens the grammar allows at that step when the answer is constrained (as vLLM r
 at a score position the top alternatives are the valid scores.
 
 Options (``-B KEY=VALUE``): ``device`` (auto|cpu|cuda|cuda:N|mps), ``dtype``
-(auto|float32|bfloat16|float16), ``batch_size`` (16), ``thinking`` (auto|on|off),
+(auto|float32|bfloat16|float16), ``batch_size`` (rows per batch, 64), ``batch_tokens`` (cache
+slots per batch, rows x (longest prompt + answer budget), 65536), ``kv_cache``
+(auto|static|dynamic), ``share_prefix`` (true), ``thinking`` (auto|on|off),
 ``context_length`` (default: the model's), ``trust_remote_code``, ``attn_implementation``,
 ``device_map`` (e.g. auto, for a model split over GPUs).
 """
@@ -29,6 +33,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from judge.backends.hf.batching import plan_batches, shared_prefix
+from judge.backends.hf.kvcache import BatchCache, CacheKind
 from judge.backends.shared.chat import (
     ChatRenderer,
     PromptPlan,
@@ -56,7 +62,10 @@ class HFOptions(BackendOptions):
 
     device: str = "auto"
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
-    batch_size: int = Field(16, ge=1)
+    batch_size: int = Field(64, ge=1)
+    batch_tokens: int = Field(65536, ge=1)
+    kv_cache: CacheKind = "auto"
+    share_prefix: bool = True
     thinking: bool | Literal["auto", "on", "off"] = "auto"
     context_length: int | None = Field(None, ge=2)
     trust_remote_code: bool = False
@@ -88,7 +97,11 @@ class HFBackend:
         tokenizer: its tokenizer (must have a chat template).
         name: the spec recorded in provenance.
         model_id: the model's path or hub id.
-        batch_size: requests per ``generate`` call.
+        batch_size: most rows per ``generate`` call.
+        batch_tokens: most cache slots per call, counted as rows x (longest prompt + answer
+            budget).
+        kv_cache: ``static``, ``dynamic`` or ``auto`` (see :class:`~judge.backends.hf.kvcache.BatchCache`).
+        share_prefix: run the opening every prompt of a batch shares once.
         thinking: ``auto``, ``on`` or ``off``
             (see :class:`judge.backends.shared.chat.ChatRenderer`).
         context_length: overrides the model's context window.
@@ -97,13 +110,16 @@ class HFBackend:
     supports_logprobs = True
 
     def __init__(self, model: Any, tokenizer: Any, *, name: str = "transformers",
-                 model_id: str | None = None, batch_size: int = 16,
+                 model_id: str | None = None, batch_size: int = 64, batch_tokens: int = 65536,
+                 kv_cache: CacheKind = "auto", share_prefix: bool = True,
                  thinking: bool | str = "auto", context_length: int | None = None) -> None:
         self.name = name
         self.model = model_id
         self.engine = model
         self.tokenizer = tokenizer
         self.batch_size = batch_size
+        self.batch_tokens = batch_tokens
+        self.cache = BatchCache(model, kind=kv_cache, share_prefix=share_prefix)
         self.eos_ids = eos_token_ids(tokenizer, getattr(model, "generation_config", None))
         pad = tokenizer.pad_token_id
         self.pad_id = int(pad) if pad is not None else self.eos_ids[0]
@@ -154,7 +170,8 @@ class HFBackend:
             model = model.to(device)
         model.eval()
         return cls(model, tokenizer, name=f"transformers:{path}", model_id=path,
-                   batch_size=opts.batch_size, thinking=opts.thinking,
+                   batch_size=opts.batch_size, batch_tokens=opts.batch_tokens,
+                   kv_cache=opts.kv_cache, share_prefix=opts.share_prefix, thinking=opts.thinking,
                    context_length=opts.context_length)
 
     # ------------------------------------------------------------------ generation
@@ -168,37 +185,51 @@ class HFBackend:
                 results[i] = make_generation(error=plan.error, flags=plan.flags)
             else:
                 groups[plan.max_new_tokens].append((i, plan))
-        for max_new, members in groups.items():
-            members.sort(key=lambda m: -len(m[1].ids))
-            for start in range(0, len(members), self.batch_size):
-                chunk = members[start:start + self.batch_size]
-                for (i, _), gen in zip(chunk, self._run_safely(chunk, requests, max_new),
-                                       strict=True):
-                    results[i] = gen
+        try:
+            for max_new, members in groups.items():
+                batches = plan_batches([len(p.ids) for _, p in members], max_new,
+                                       max_rows=self.batch_size, max_tokens=self.batch_tokens)
+                for batch in batches:
+                    chunk = [members[n] for n in batch]
+                    for (i, _), gen in zip(chunk, self._run_safely(chunk, requests, max_new),
+                                           strict=True):
+                        results[i] = gen
+        finally:
+            self.cache.clear()
         return [r if r is not None else Generation(error="internal: no result") for r in results]
 
     def _run_safely(self, chunk: list[tuple[int, PromptPlan]],
                     requests: Sequence[GenerationRequest], max_new: int) -> list[Generation]:
-        """Run a batch; on an engine error retry its items one by one (e.g. out of memory)."""
+        """Run a batch; on an engine error (e.g. out of memory) retry it as two halves, down to
+        single items."""
         try:
             return self._run_batch(chunk, requests, max_new)
         except (RuntimeError, ValueError) as exc:
             if len(chunk) == 1:
                 log.warning("generation failed: %s", exc)
                 return [Generation(error=f"transformers generate failed: {exc}")]
-            log.warning("batch of %d failed (%s); retrying one by one", len(chunk), exc)
-            return [g for item in chunk for g in self._run_safely([item], requests, max_new)]
+            log.warning("batch of %d failed (%s); retrying in halves", len(chunk), exc)
+            self.cache.clear()
+            half = (len(chunk) + 1) // 2
+            return (self._run_safely(chunk[:half], requests, max_new)
+                    + self._run_safely(chunk[half:], requests, max_new))
 
     def _run_batch(self, chunk: list[tuple[int, PromptPlan]],
                    requests: Sequence[GenerationRequest], max_new: int) -> list[Generation]:
         torch, transformers = _torch_and_transformers()
         device = self.engine.device
         width = max(len(p.ids) for _, p in chunk)
+        shared = self.cache.prefix_length(shared_prefix([p.ids for _, p in chunk])
+                                          if len(chunk) > 1 else 0)
+        # rows: shared prefix | left padding | the row's own tokens (the mask hides the padding)
         input_ids = torch.full((len(chunk), width), self.pad_id, dtype=torch.long)
         attention = torch.zeros((len(chunk), width), dtype=torch.long)
         for row, (_, plan) in enumerate(chunk):
-            input_ids[row, width - len(plan.ids):] = torch.tensor(plan.ids)
-            attention[row, width - len(plan.ids):] = 1
+            own = len(plan.ids) - shared
+            input_ids[row, :shared] = torch.tensor(plan.ids[:shared])
+            input_ids[row, width - own:] = torch.tensor(plan.ids[shared:])
+            attention[row, :shared] = 1
+            attention[row, width - own:] = 1
         settings = [requests[i].sampling for i, _ in chunk]
         processors: list[Any] = []
         grammar = self._grammar_processor(chunk, requests)
@@ -217,14 +248,16 @@ class HFBackend:
         config = transformers.GenerationConfig(
             max_new_tokens=max_new, do_sample=False, num_beams=1, temperature=1.0, top_p=1.0,
             repetition_penalty=1.0, eos_token_id=self.eos_ids, pad_token_id=self.pad_id,
-            return_dict_in_generate=True,
+            return_dict_in_generate=True, disable_compile=True,   # shapes change every batch
         )
         started = time.perf_counter()
         with torch.inference_mode():
+            cache = self.cache.build(chunk[0][1].ids[:shared], len(chunk), width + max_new)
+            extra = {} if cache is None else {self.cache.arg: cache}
             out = self.engine.generate(
                 input_ids=input_ids.to(device), attention_mask=attention.to(device),
                 generation_config=config,
-                logits_processor=transformers.LogitsProcessorList(processors))
+                logits_processor=transformers.LogitsProcessorList(processors), **extra)
         latency = time.perf_counter() - started
         for processor in (grammar, recorder):
             if processor is not None:
@@ -321,4 +354,6 @@ class HFBackend:
         """Drop the model (idempotent)."""
         if not self._closed:
             self._closed = True
+            self.cache.clear()
             self.engine = None
+            self.cache.engine = None

@@ -112,7 +112,7 @@ class MatcherFactory:
         except ValueError as exc:
             raise ConfigError(f"structured outputs need a fast (Rust) tokenizer: {exc}") from None
         self.vocab_size = vocab_size
-        self._checked: set[str] = set()
+        self._pristine: dict[str, Any] = {}     # grammar -> an unused matcher to copy
 
     def matcher(self, grammar: str) -> Any:
         """A fresh matcher for ``grammar``.
@@ -120,14 +120,16 @@ class MatcherFactory:
         Raises:
             ConfigError: the grammar (the template's schema) is not usable.
         """
-        if grammar not in self._checked:
+        pristine = self._pristine.get(grammar)
+        if pristine is None:
             is_error, messages = self._ll.LLMatcher.validate_grammar_with_warnings(
                 grammar, self.ll_tokenizer)
             if is_error:
                 raise ConfigError(f"the verdict schema cannot be compiled for constrained "
                                   f"decoding: {'; '.join(messages)}")
-            self._checked.add(grammar)
-        return self._ll.LLMatcher(self.ll_tokenizer, grammar, log_level=0)
+            pristine = self._pristine[grammar] = self._ll.LLMatcher(
+                self.ll_tokenizer, grammar, log_level=0)
+        return pristine.deep_copy()        # copying skips compiling the grammar again
 
 
 class GrammarProcessor:
