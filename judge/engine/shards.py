@@ -3,7 +3,8 @@
 ``OUTPUT.shards/`` holds ``part-000000.jsonl``, ``part-000001.jsonl``, ... (one per finished
 batch, each written to a temporary name, synced and renamed, so a shard is either absent or
 complete) and ``manifest.json`` (the run's configuration and, per shard, its row count and the
-first and last input row it holds). Every shard line is a label journal record (key, config,
+first and last input row it holds; rewritten every few seconds and when the store is closed, and
+rebuilt from the shards if it is behind). Every shard line is a label journal record (key, config,
 row, verdict); the store reads like :class:`judge.journal.Journal` (``scan``, ``read``,
 ``append``), so resume works by content hash exactly as with the local journal: a key with a
 finished record in any shard is not judged again, and when a key is in several shards the last
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,8 @@ from judge.jsonl import dumps_line
 SHARDS_SUFFIX = ".shards"
 MANIFEST = "manifest.json"
 SCHEMA = "judge.shards/1"
+#: Seconds between manifest rewrites while shards are added (and once more on close).
+MANIFEST_EVERY = 5.0
 _PART = re.compile(r"^part-(\d{6,})\.jsonl$")
 
 
@@ -56,6 +60,9 @@ class ShardStore:
         self._parts: dict[str, Journal] = {}
         self._where: dict[str, Journal] = {}
         self._entries: list[dict[str, Any]] | None = None
+        self._open: Journal | None = None
+        self._written = 0.0
+        self._dirty = False
 
     def shards(self) -> list[Path]:
         """The complete shard files, in the order they were written."""
@@ -78,16 +85,41 @@ class ShardStore:
         if self._entries is None:  # the shards before this run's first append
             self._entries = [_entry(p.name, self._journal(p).load().values()) for p in parts]
         self._entries.append(_entry(target.name, rows))
-        manifest = {"schema": SCHEMA, **self.meta, "shards": self._entries,
-                    "rows": sum(e["rows"] for e in self._entries)}
+        self._dirty = True
+        if time.monotonic() - self._written >= MANIFEST_EVERY:
+            self._write_manifest()
+
+    def _write_manifest(self) -> None:
+        entries = self._entries or []
+        manifest = {"schema": SCHEMA, **self.meta, "shards": entries,
+                    "rows": sum(e["rows"] for e in entries)}
         _write_synced(self.path / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        self._written, self._dirty = time.monotonic(), False
 
     def close(self) -> None:
-        """Close the shard readers (idempotent)."""
+        """Write the manifest if shards were added since it was last written; close the shard
+        readers (idempotent)."""
+        if self._dirty or self._manifest_behind():
+            if self._entries is None:
+                self._entries = [_entry(p.name, self._journal(p).load().values())
+                                 for p in self.shards()]
+            self._write_manifest()
         for journal in self._parts.values():
             journal.close()
         self._parts.clear()
         self._where.clear()
+        self._open = None
+
+    def _manifest_behind(self) -> bool:
+        """Whether the manifest misses shards (a run killed between two rewrites)."""
+        parts = self.shards()
+        if not parts:
+            return False
+        try:
+            listed = json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))["shards"]
+            return [e["file"] for e in listed] != [p.name for p in parts]
+        except (OSError, ValueError, KeyError, TypeError):
+            return True
 
     # ------------------------------------------------------------------ reading
     def scan(self) -> dict[str, tuple[str, str]]:
@@ -106,7 +138,13 @@ class ShardStore:
     def read(self, key: str) -> dict[str, Any] | None:
         """The last record stored for ``key`` (after :meth:`scan`), or None."""
         journal = self._where.get(key)
-        return None if journal is None else journal.read(key)
+        if journal is None:
+            return None
+        if self._open is not journal:  # one shard file open at a time, however many there are
+            if self._open is not None:
+                self._open.close()
+            self._open = journal
+        return journal.read(key)
 
     def _journal(self, part: Path) -> Journal:
         if part.name not in self._parts:
