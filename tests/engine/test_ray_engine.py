@@ -25,6 +25,7 @@ psutil = pytest.importorskip("psutil")
 
 from judge.bench.runner import load_records, run_suite
 from judge.bench.suites import load_suite
+from judge.cli import main
 from judge.engine import EngineOptions, JudgeSpec, make_engine
 from judge.engine.shards import MANIFEST, ShardStore
 from judge.label import LabelOptions, label_dataset
@@ -102,8 +103,8 @@ def _label(spec: JudgeSpec, source: Path, output: Path, engine: str, *, kill: bo
     return summary
 
 
-def test_label_on_ray_with_a_killed_worker_matches_local_and_resumes(cluster: Any,
-                                                                     tmp_path: Path) -> None:
+def test_label_on_ray_with_a_killed_worker_matches_local_and_resumes(
+        cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = _rows(tmp_path / "rows.jsonl")
     local = _label(HEAD, source, tmp_path / "local.jsonl", "local")
     remote = _label(HEAD, source, tmp_path / "ray.jsonl", "ray", kill=True)
@@ -125,14 +126,20 @@ def test_label_on_ray_with_a_killed_worker_matches_local_and_resumes(cluster: An
     manifest = json.loads((shards / MANIFEST).read_text())
     assert manifest["rows"] == 18 and len(manifest["shards"]) == len(list(shards.glob("part-*")))
 
-    # a rerun judges nothing; losing one shard judges exactly its rows again
-    again = _label(HEAD, source, tmp_path / "ray.jsonl", "ray")
-    assert (again.labeled, again.reused) == (0, 18)
+    # the same command line again judges nothing; losing a shard judges exactly its rows again
+    cli = ["label", "-i", str(source), "-o", str(tmp_path / "ray.jsonl"), "--batch-size", "2",
+           "--principle", "correct-then-concise", "-B", "cache_size=0", "--engine", "ray",
+           "--workers", "2"]
+    assert main(cli) == 3  # the two invalid rows
+    err = capsys.readouterr().err
+    assert "resuming: 18 of 20 rows already labeled" in err and "labeled now 0" in err
     lost = sorted(shards.glob("part-*.jsonl"))[1]
     lost_rows = len(lost.read_text().splitlines())
     lost.unlink()
-    redo = _label(HEAD, source, tmp_path / "ray.jsonl", "ray")
-    assert (redo.labeled, redo.reused) == (lost_rows, 18 - lost_rows)
+    assert main(cli) == 3
+    err = capsys.readouterr().err
+    assert f"label: {lost_rows}/{lost_rows} rows (100%)" in err  # the driver's progress line
+    assert f"labeled now {lost_rows}, reused {18 - lost_rows}" in err
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
     store = ShardStore(shards, required=JOURNAL_FIELDS)
     assert len(store.scan()) == 18
