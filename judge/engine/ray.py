@@ -7,7 +7,9 @@ cut in input order exactly as the local engine cuts them. The actor pool
 (:class:`ray.data.ActorPoolStrategy`) starts ``workers`` actors; each builds its resource once
 from the picklable spec. Actors are restarted when their process dies and the batch it held is
 run again (Ray Data's pool defaults: ``max_restarts=-1``, ``max_task_retries=-1``); a batch's
-output reaches the driver once, when it has finished.
+output reaches the driver once, when it has finished. A :class:`~judge.errors.JudgeError` raised by
+a batch (a backend down as a whole) stops the run on the driver as the same error class (Ray
+itself would pass on only its text).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Iterable
 from itertools import islice
 from typing import Any
 
+import judge.errors as judge_errors
 from judge.engine.base import BatchFn, Engine, EngineOptions, OnBatch, ResourceSpec, Row
 from judge.errors import BackendUnavailable, ConfigError, JudgeError, missing_dependency
 
@@ -99,8 +102,13 @@ class _Worker:
     def __call__(self, packed: Any) -> Any:
         import pyarrow as pa
 
-        out = [json.dumps(self.fn(self.resource, json.loads(s)), ensure_ascii=False)
-               for s in packed.column(COLUMN).to_pylist()]
+        out = []
+        for text in packed.column(COLUMN).to_pylist():
+            try:
+                result: Any = self.fn(self.resource, json.loads(text))
+            except JudgeError as exc:  # Ray would hand the driver its text only: keep the kind
+                result = {"error": type(exc).__name__, "message": str(exc)}
+            out.append(json.dumps(result, ensure_ascii=False))
         return pa.table({COLUMN: pa.array(out, pa.large_string())})
 
 
@@ -148,30 +156,24 @@ class RayEngine(Engine):
                                compute=ray.data.ActorPoolStrategy(
                                    size=min(opts.workers or 1, len(packed))),
                                **remote)
-        try:
-            for block in out.iter_batches(batch_format="pyarrow", batch_size=None):
-                for text in block.column(COLUMN).to_pylist():
-                    on_batch(json.loads(text))
-        except Exception as exc:
-            cause = _judge_error(exc)
-            if cause is not None:
-                raise cause from None
-            raise
+        for block in out.iter_batches(batch_format="pyarrow", batch_size=None):
+            for text in block.column(COLUMN).to_pylist():
+                result = json.loads(text)
+                if isinstance(result, dict):
+                    raise _rebuild(result)
+                on_batch(result)
 
     def close(self) -> None:
         """Leave the cluster joined (other runs in this process reuse it)."""
 
 
-def _judge_error(exc: BaseException) -> JudgeError | None:
-    """The JudgeError a worker raised, unwrapped from Ray's task and user-code errors."""
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        e = todo.pop()
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
-        if isinstance(e, JudgeError):
-            return e
-        todo += [e.__cause__, e.__context__, getattr(e, "cause", None)]
-    return None
+def _rebuild(failure: dict[str, Any]) -> JudgeError:
+    """The error a worker's batch raised, as the same JudgeError class on the driver."""
+    cls = getattr(judge_errors, str(failure.get("error")), JudgeError)
+    message = str(failure.get("message"))
+    if isinstance(cls, type) and issubclass(cls, JudgeError):
+        try:
+            return cls(message)
+        except TypeError:  # a class with a richer constructor
+            pass
+    return JudgeError(message)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from judge.bench.suites import load_suite
 from judge.cli import main
 from judge.engine import EngineOptions, JudgeSpec, make_engine
 from judge.engine.shards import MANIFEST, ShardStore
+from judge.errors import BackendUnavailable
 from judge.label import LabelOptions, label_dataset
 from judge.label.record import JOURNAL_FIELDS
 from judge.types import Sampling
@@ -205,3 +207,24 @@ def test_distill_embedding_on_ray_fills_the_cache_with_the_local_vectors(
     assert cache.embed(texts[:5], batch=8).tobytes() == local[:5].tobytes()
     assert cache.misses == 40  # nothing embedded again
     cache.close()
+
+
+class _NoResource:
+    def build(self) -> None:
+        return None
+
+
+def _server_gone(resource: None, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if any(r["n"] == 3 for r in rows):
+        raise BackendUnavailable("the judge server at 127.0.0.1:9 went away")
+    return [{"n": r["n"] * 10} for r in rows]
+
+
+def test_an_error_in_a_worker_stops_the_run_as_the_same_error(cluster: Any) -> None:
+    # this module is not importable in the workers: send these two by value
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    engine = make_engine(EngineOptions(engine="ray", workers=1), None, _NoResource())
+    got: list[dict[str, Any]] = []
+    with pytest.raises(BackendUnavailable, match="went away"):
+        engine.map(_server_gone, ({"n": n} for n in range(6)), batch_size=2, on_batch=got.extend)
+    assert all(r["n"] in (0, 10) for r in got)  # only the first batch can have finished
