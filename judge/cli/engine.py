@@ -17,7 +17,8 @@ def add_engine_args(parser: argparse.ArgumentParser) -> None:
                         "(pip install 'judge[ray]')")
     g.add_argument("--ray-address", metavar="ADDR",
                    help="with --engine ray: auto (a cluster started on this node), "
-                        "ray://HOST:10001, HOST:6379, or local (start one here; the default)")
+                        "ray://HOST:10001, HOST:6379, or local (start one in this process); "
+                        "default: the cluster on this node if there is one, else local")
     g.add_argument("--workers", type=POSITIVE, metavar="N",
                    help="with --engine ray: actors, each holding one judge (default 1)")
     g.add_argument("--num-gpus-per-worker", type=float_at_least(0.0), metavar="G",

@@ -45,7 +45,8 @@ class EngineOptions:
     Attributes:
         engine: ``local`` (this process) or ``ray``.
         address: the Ray cluster: ``auto`` (one already started on this node), ``ray://HOST:PORT``
-            (Ray client), ``HOST:PORT`` (a head's GCS) or ``local`` (start one in this process).
+            (Ray client), ``HOST:PORT`` (a head's GCS) or ``local`` (start one in this process);
+            None: the one started on this node if any, else start one.
         workers: actors (one resource each); None: 1.
         num_gpus_per_worker: GPUs each actor reserves (e.g. 1 for a vLLM backend).
         num_cpus_per_worker: CPUs each actor reserves (1 keeps a 2-CPU node's read stage free).

@@ -53,8 +53,8 @@ def connect(address: str | None) -> Any:
         BackendUnavailable: the address cannot be reached.
     """
     ray = import_ray()
-    target = None if address in (None, "local") else address
-    if target not in (None, "auto"):
+    target = address  # None: Ray joins a cluster started on this node, else starts one
+    if target not in (None, "auto", "local"):
         _check_reachable(str(target))
     if ray.is_initialized():
         return ray
