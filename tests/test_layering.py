@@ -9,7 +9,7 @@ import judge
 
 PACKAGE = Path(judge.__file__).resolve().parent
 #: judge.<first part> -> layer; anything not named here is the foundation (layer 0).
-LAYERS = {"backends": 1, "testing": 1, "core": 2, "bench": 3, "label": 3, "rl": 3,
+LAYERS = {"backends": 1, "testing": 1, "core": 2, "engine": 2, "bench": 3, "label": 3, "rl": 3,
           "distill": 3, "serve": 3, "cli": 4}
 
 

@@ -29,6 +29,7 @@ from judge.bench.published.base import PublishedSuite
 from judge.bench.published.orders import ORDERS, judge_both_orders
 from judge.bench.suites import Suite
 from judge.core import Judge
+from judge.engine.base import Engine
 from judge.errors import BenchmarkError
 from judge.hashing import json_hash
 from judge.items import coerce_item
@@ -143,7 +144,7 @@ def _record(key: str, config_hash: str, gold: GoldItem, judge: Judge, j: Judgmen
 def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: int = 16,
               limit: int | None = None, progress: Callable[[int], None] | None = None,
               on_start: Callable[[int, int], None] | None = None,
-              both_orders: bool = False) -> RunResult:
+              both_orders: bool = False, engine: Engine | None = None) -> RunResult:
     """Judge every list of ``suite`` not yet in ``out_dir``.
 
     Args:
@@ -156,6 +157,8 @@ def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: in
         on_start: called once before judging with (lists planned, lists already done).
         both_orders: judge each list in a seeded order and its reverse (always on for the
             published benchmarks); the report then shows position and length bias.
+        engine: a non-local engine (:mod:`judge.engine`) judges the chunks on its workers
+            (each rebuilds the judge from its spec); the driver writes the same records.
 
     Raises:
         BenchmarkError: ``out_dir`` holds a run of another suite version or judge configuration.
@@ -200,6 +203,28 @@ def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: in
     direct = config["template"] is None
     journal = records_journal(out)
     try:
+        if engine is not None and engine.name != "local":
+            fingerprint = judge.fingerprint()
+
+            def finished_rows(rows: list[dict[str, Any]]) -> None:
+                for r in rows:
+                    item = pending[r["index"]]
+                    if r["config"] != fingerprint:
+                        raise BenchmarkError("a worker's judge differs from this run's: give "
+                                             "every node the same model files and package "
+                                             "version")
+                    journal.append([_record(keys[item.id], config_hash, item, judge,
+                                            Judgment.model_validate(r["judgment"]), direct,
+                                            r["orders"])])
+                result.judged += len(rows)
+                if progress:
+                    progress(len(rows))
+
+            engine.map(judge_both_rows if both else judge_rank_rows,
+                       ({"index": n, "gold": it.model_dump(mode="json")}
+                        for n, it in enumerate(pending)),
+                       batch_size=chunk_size, on_batch=finished_rows)
+            pending = []
         for start in range(0, len(pending), chunk_size):
             chunk = pending[start:start + chunk_size]
 
@@ -232,6 +257,29 @@ def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: in
                      "counts": dict(result.counts), "judged": len(records), "updated": now()})
     _write_manifest(manifest_path, manifest)
     return result
+
+
+def judge_rank_rows(judge: Judge, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A worker's batch function: ``{index, gold}`` rows -> ``{index, config, judgment}``."""
+    items = [GoldItem.model_validate(r["gold"]) for r in rows]
+    verdicts = judge.rank([it.to_rank_item() for it in items])
+    config = judge.fingerprint()
+    return [{"index": r["index"], "config": config, "judgment": j.model_dump(mode="json"),
+             "orders": None} for r, j in zip(rows, verdicts, strict=True)]
+
+
+def judge_both_rows(judge: Judge, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """As :func:`judge_rank_rows`, each list judged in both orders (``orders`` set)."""
+    items = [GoldItem.model_validate(r["gold"]) for r in rows]
+    out: list[dict[str, Any]] = [{} for _ in rows]
+    config = judge.fingerprint()
+
+    def done(i: int, orders: list[dict[str, Any]], j: Judgment) -> None:
+        out[i] = {"index": rows[i]["index"], "config": config,
+                  "judgment": j.model_dump(mode="json"), "orders": orders}
+
+    judge_both_orders(judge, items, done)
+    return out
 
 
 def _check_same_run(out: Path, manifest: dict[str, Any], suite: Suite,

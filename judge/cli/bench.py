@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from judge.cli.argtypes import NON_NEGATIVE, POSITIVE
-from judge.cli.common import add_judge_args, build_judge, parse_options
+from judge.cli.common import add_judge_args, judge_spec, parse_options
+from judge.cli.engine import add_engine_args, build_engine, engine_options
 from judge.cli.paths import check_writable
 
 if TYPE_CHECKING:
@@ -39,13 +40,15 @@ def register(sub: Any) -> None:
                                       "(default: $JUDGE_DATA_DIR or ../shared/data)")
     r.add_argument("--limit", type=POSITIVE, help="judge only N lists, spread evenly over the suite")
     r.add_argument("--chunk-size", type=POSITIVE, default=16,
-                   help="lists sent to the judge at once (default 16)")
+                   help="lists sent to the judge at once (default 16); with --engine ray, "
+                        "lists per actor batch")
     r.add_argument("--no-report", action="store_true", help="do not write the report after")
     r.add_argument("--both-orders", action="store_true",
                    help="judge each list in a seeded order and its reverse; the report adds "
                         "position and length bias (always on for the published benchmarks)")
     _report_args(r)
     add_judge_args(r)
+    add_engine_args(r)
     r.set_defaults(func=run_cmd)
 
     rep = bench.add_parser("report", help="write report.md/.json and plots for a run",
@@ -94,12 +97,20 @@ def run_cmd(args: argparse.Namespace) -> int:
 
     out = Path(args.out) if args.out else default_out(args.suite, args.backend, args.seed)
     check_writable(out, "--out", directory=True)
+    from judge.errors import ConfigError
+
+    engine_opts = engine_options(args)
     suite = _load(args)
     if backend_entry(args.backend).needs:  # the oracle answers from the suite's gold labels
+        if engine_opts.engine != "local":
+            raise ConfigError(f"--backend {args.backend} answers from the suite's gold labels "
+                              "in this process; drop --engine ray")
         args.backend = load_backend(args.backend, context={"items": suite.items},
                                     **parse_options(args.backend_option))
         args.backend_option = []
-    judge = build_judge(args)
+    spec = judge_spec(args)
+    engine = build_engine(engine_opts, None, spec) if engine_opts.engine != "local" else None
+    judge = spec.build()
     print(f"suite {suite.name}: {len(suite.items)} lists (version {suite.version}); "
           f"run directory {out}", file=sys.stderr)
     from judge.cli.progress import progress
@@ -115,7 +126,7 @@ def run_cmd(args: argparse.Namespace) -> int:
 
     try:
         result = run_suite(suite, judge, out, chunk_size=args.chunk_size, limit=args.limit,
-                           on_start=on_start, both_orders=args.both_orders,
+                           on_start=on_start, both_orders=args.both_orders, engine=engine,
                            progress=lambda n: bar.update(n) if bar is not None else None)
     except KeyboardInterrupt:
         print(f"\nstopped; finished lists are saved in {out}. Run the same command to resume.",
@@ -125,6 +136,8 @@ def run_cmd(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
         judge.close()
+        if engine is not None:
+            engine.close()
     counts = ", ".join(f"{k}={v}" for k, v in sorted(result.counts.items()))
     print(f"{result.planned} lists: {result.judged} judged now, {result.already_done} done "
           f"before; {counts}", file=sys.stderr)

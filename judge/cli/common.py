@@ -11,6 +11,7 @@ from judge.backends.base import ScoringBackend
 from judge.backends.registry import backend_entry
 from judge.cli.argtypes import NON_NEGATIVE, POSITIVE, float_at_least
 from judge.core import Judge
+from judge.engine.spec import JudgeSpec
 from judge.errors import ConfigError
 from judge.types import INVALID_INPUT, ROW_STATUSES, Judgment, Sampling
 
@@ -102,17 +103,27 @@ def build_judge(args: argparse.Namespace) -> Judge:
     Raises:
         ConfigError: an option does not apply to the backend, or a backend option is invalid.
     """
+    return judge_spec(args).build()
+
+
+def judge_spec(args: argparse.Namespace) -> JudgeSpec:
+    """The picklable recipe :func:`build_judge` builds from (what Ray workers build from).
+
+    Raises:
+        ConfigError: an option does not apply to the backend, or a backend option is invalid.
+    """
     refuse_inapplicable(args)
     sampling = None
     if not _scoring(args.backend):
         sampling = Sampling(
             temperature=_or(args.temperature, 0.0), max_tokens=_or(args.max_tokens, 1024),
             seed=args.seed, top_logprobs=_or(args.top_logprobs, 0))
-    return Judge(args.backend, principle=args.principle, seed=args.seed, sampling=sampling,
-                 shuffle=not args.no_shuffle, permutations=_or(args.permutations, 1),
-                 structured=args.structured, template=args.template,
-                 templates_dir=args.templates_dir, pointwise=args.pointwise,
-                 backend_options=parse_options(args.backend_option))
+    return JudgeSpec(args.backend, {
+        "principle": args.principle, "seed": args.seed, "sampling": sampling,
+        "shuffle": not args.no_shuffle, "permutations": _or(args.permutations, 1),
+        "structured": args.structured, "template": args.template,
+        "templates_dir": args.templates_dir, "pointwise": args.pointwise,
+        "backend_options": parse_options(args.backend_option)})
 
 
 def _scoring(backend: Any) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from judge.cli.argtypes import POSITIVE, fraction
+from judge.cli.engine import add_engine_args, build_engine, engine_options
 from judge.cli.paths import check_writable
 from judge.errors import ConfigError, missing_dependency
 
@@ -79,6 +80,7 @@ def register(sub: Any) -> None:
     fit.add_argument("--embedder", default="minilm", metavar="SPEC",
                      help="minilm (default) | st:PATH | last-token:PATH | hash:DIM")
     _common(fit)
+    add_engine_args(fit)
     fit.set_defaults(func=run_fit)
 
     ev = ps.add_parser("eval", help="agreement of a head with the teacher, with baselines")
@@ -127,13 +129,14 @@ def _labels(args: argparse.Namespace) -> Any:
     return labels
 
 
-def _cache(args: argparse.Namespace, embedder: Any) -> Any:
+def _cache(args: argparse.Namespace, embedder: Any, engine: Any = None,
+           on_embedded: Any = None) -> Any:
     from judge.distill.cache import EmbeddingCache, default_cache_dir
 
     if args.no_cache:
         return None
     return EmbeddingCache(Path(args.cache_dir) if args.cache_dir else default_cache_dir(),
-                          embedder)
+                          embedder, engine=engine, on_embedded=on_embedded)
 
 
 def _write_json(path: str | None, payload: dict[str, Any]) -> None:
@@ -165,11 +168,19 @@ def run_fit(args: argparse.Namespace) -> int:
         raise ConfigError(f"{out} already holds a head; pass --force to overwrite it")
     check_writable(out, "--out", directory=True)
     check_writable(args.json, "--json")
+    engine_opts = engine_options(args)
+    if engine_opts.engine != "local" and args.no_cache:
+        raise ConfigError("--engine ray embeds into the embedding cache; drop --no-cache")
     labels = _labels(args)
+    engine = None
+    if engine_opts.engine != "local":
+        from judge.distill.cache import EmbedderSpec
+
+        engine = build_engine(engine_opts, None, EmbedderSpec(args.embedder))
     embedder = load_embedder(args.embedder)
     command = "judge distill fit " + " ".join(shlex.quote(a) for a in sys.argv[3:]) \
         if sys.argv[1:3] == ["distill", "fit"] else None
-    result = _fit_with_progress(train, args, labels.items, embedder, config,
+    result = _fit_with_progress(train, args, labels.items, embedder, config, engine,
                                 name=args.name or out.resolve().name, command=command)
     result.config["training"]["skipped_rows"] = dict(labels.skipped)
     head = result.save(out, overwrite=args.force)
@@ -186,13 +197,13 @@ def run_fit(args: argparse.Namespace) -> int:
 
 
 def _fit_with_progress(train: Any, args: argparse.Namespace, items: Any, embedder: Any,
-                       config: Any, **kwargs: Any) -> Any:
+                       config: Any, engine: Any = None, **kwargs: Any) -> Any:
     """``train.fit_head`` with a bar for the texts embedded and one for the epochs."""
     from judge.cli.fit_progress import CountingEmbedder, texts_to_embed
     from judge.cli.progress import progress
 
     counting = CountingEmbedder(embedder)
-    cache = _cache(args, counting)
+    cache = _cache(args, counting, engine, lambda n: counting.bar.update(n))
     todo = texts_to_embed(items, config, cache)
     embed_bar = counting.bar = progress(todo, unit="text", desc="embed",
                                         quiet=args.quiet or not todo)

@@ -8,7 +8,8 @@ import sys
 from typing import Any
 
 from judge.cli.argtypes import POSITIVE
-from judge.cli.common import add_judge_args, build_judge, print_summary
+from judge.cli.common import add_judge_args, judge_spec, print_summary
+from judge.cli.engine import add_engine_args, build_engine, engine_options
 from judge.cli.paths import check_input, check_writable
 from judge.errors import ConfigError
 from judge.label.normalize import NORMALIZE_MODES
@@ -32,9 +33,11 @@ def register(sub: Any) -> None:
     p.add_argument("--output-format", choices=("jsonl", "parquet", "dataset"),
                    help="default: from the output's extension")
     p.add_argument("--split", help="split of a dataset with several")
-    p.add_argument("--journal", help="journal file (default: OUTPUT.journal.jsonl)")
+    p.add_argument("--journal", help="journal file (default: OUTPUT.journal.jsonl); with --engine ray, "
+                        "the shard directory (default: OUTPUT.shards)")
     p.add_argument("--batch-size", type=POSITIVE, default=64,
-                   help="rows per backend call and per journal sync (default 64)")
+                   help="rows per backend call and per journal sync (default 64); with "
+                        "--engine ray, rows per actor batch and per shard")
     cols = p.add_argument_group("columns")
     cols.add_argument("--prompt-column", default="prompt", help="the prompt (default: prompt)")
     cols.add_argument("--responses-column", default="responses",
@@ -63,6 +66,7 @@ def register(sub: Any) -> None:
                    help="judge rows again whose earlier verdict was unparsed")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (as --quiet)")
     add_judge_args(p)
+    add_engine_args(p)
     p.set_defaults(func=run)
 
 
@@ -76,7 +80,10 @@ def run(args: argparse.Namespace) -> int:
         output_format=args.output_format, journal=args.journal, pairs=args.pairs,
         pairs_format=args.pairs_format, pair_mode=args.pairs_mode, min_margin=args.min_margin)
     _check_paths(args)
-    judge = build_judge(args)
+    engine_opts = engine_options(args)
+    spec = judge_spec(args)
+    engine = build_engine(engine_opts, None, spec) if engine_opts.engine != "local" else None
+    judge = spec.build()
     bar: Any = None
 
     def on_start(total: int, todo: int, reused: int) -> None:
@@ -90,11 +97,14 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         summary = label_dataset(judge, args.input, args.output, options, on_start=on_start,
-                                on_advance=lambda n: bar.update(n) if bar is not None else None)
+                                on_advance=lambda n: bar.update(n) if bar is not None else None,
+                                engine=engine)
     finally:
         if bar is not None:
             bar.close()
         judge.close()
+        if engine is not None:
+            engine.close()
     for message in summary.invalid[:SHOWN_ERRORS]:
         print(f"error: {message}", file=sys.stderr)
     if len(summary.invalid) > SHOWN_ERRORS:
@@ -127,7 +137,13 @@ def _check_paths(args: argparse.Namespace) -> None:
 
     fmt = output_format(args.output, args.output_format)
     check_writable(args.output, "--output", directory=fmt == "dataset")
-    check_writable(args.journal or default_journal_path(args.output), "--journal")
+    if args.engine == "local":
+        check_writable(args.journal or default_journal_path(args.output), "--journal")
+    else:
+        from judge.engine.shards import default_shards_path
+
+        check_writable(args.journal or default_shards_path(args.output), "--journal",
+                       directory=True)
     if args.pairs_format and not args.pairs:
         raise ConfigError("--pairs-format applies to --pairs: give --pairs PATH too")
     if args.pairs:

@@ -4,6 +4,11 @@ re-embeds.
 One SQLite file per embedder (named by :meth:`EmbedderInfo.cache_key`, which covers the model,
 its revision and the input format) maps ``sha256(text)`` to the raw float32 bytes of the vector.
 Nothing is pickled. The default folder is ``$JUDGE_CACHE_DIR`` or ``./.judge-cache``.
+
+With an engine (:mod:`judge.engine`, e.g. ``judge distill fit --engine ray``) the texts missing
+from the cache are embedded by the engine's workers, each holding an embedder built from an
+:class:`EmbedderSpec`, and stored batch by batch as they come back (so an interrupted run keeps
+its work, as without one).
 """
 
 from __future__ import annotations
@@ -12,12 +17,16 @@ import hashlib
 import logging
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from judge.distill.embedders import Embedder
+from judge.distill.embedders import Embedder, load_embedder
+from judge.engine.base import Engine, Row
+from judge.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +59,11 @@ class EmbeddingCache:
         ((3, 16), 2, (1, 16), 2)
     """
 
-    def __init__(self, root: str | Path, embedder: Embedder) -> None:
+    def __init__(self, root: str | Path, embedder: Embedder, *, engine: Engine | None = None,
+                 on_embedded: Callable[[int], None] | None = None) -> None:
         self.embedder = embedder
+        self.engine = engine
+        self.on_embedded = on_embedded
         self.dim = embedder.info.dim
         folder = Path(root) / "embeddings"
         folder.mkdir(parents=True, exist_ok=True)
@@ -88,7 +100,8 @@ class EmbeddingCache:
 
         Args:
             texts: the texts, duplicates allowed.
-            batch: texts embedded and committed at a time, so an interrupted run keeps its work.
+            batch: texts embedded and committed at a time, so an interrupted run keeps its work
+                (with an engine: texts per worker batch).
         """
         keys = [text_key(t) for t in texts]
         found = self.get_many(keys)
@@ -99,6 +112,9 @@ class EmbeddingCache:
         self.hits += len(set(keys)) - len(missing)
         self.misses += len(missing)
         pending = list(missing.items())
+        if self.engine is not None and pending:
+            self._embed_on(self.engine, pending, batch, found)
+            pending = []
         for start in range(0, len(pending), batch):
             part = pending[start:start + batch]
             vectors = self.embedder.embed([t for _, t in part])
@@ -110,6 +126,24 @@ class EmbeddingCache:
         for row, key in enumerate(keys):
             out[row] = found[key]
         return out
+
+    def _embed_on(self, engine: Engine, pending: list[tuple[str, str]], batch: int,
+                  found: dict[str, np.ndarray]) -> None:
+        want = self.embedder.info.cache_key()
+
+        def stored(rows: list[Row]) -> None:
+            other = next((r["embedder"] for r in rows if r["embedder"] != want), None)
+            if other is not None:
+                raise ConfigError(f"a worker's embedder is {other}, not this run's {want}: give "
+                                  "every node the same model files")
+            new = {r["key"]: np.asarray(r["vector"], dtype=np.float32) for r in rows}
+            self.put_many(new)
+            found.update(new)
+            if self.on_embedded is not None:
+                self.on_embedded(len(rows))
+
+        engine.map(embed_rows, ({"key": k, "text": t} for k, t in pending), batch_size=batch,
+                   on_batch=stored)
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM vec").fetchone()[0])
@@ -130,3 +164,24 @@ def embed_with(embedder: Embedder, texts: Sequence[str],
     vectors = embedder.embed(unique)
     index = {t: i for i, t in enumerate(unique)}
     return vectors[[index[t] for t in texts]]
+
+
+@dataclass(frozen=True)
+class EmbedderSpec:
+    """A picklable recipe for an embedder (what an engine's workers build theirs from)."""
+
+    spec: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def build(self) -> Embedder:
+        """The embedder (:func:`judge.distill.embedders.load_embedder`)."""
+        return load_embedder(self.spec, **self.options)
+
+
+def embed_rows(embedder: Embedder, rows: list[Row]) -> list[Row]:
+    """A worker's batch function: ``{key, text}`` rows -> ``{key, embedder, vector}`` (a float32
+    vector as a list of floats, which JSON carries exactly)."""
+    vectors = embedder.embed([r["text"] for r in rows])
+    name = embedder.info.cache_key()
+    return [{"key": r["key"], "embedder": name, "vector": v.tolist()}
+            for r, v in zip(rows, vectors, strict=True)]

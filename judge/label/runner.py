@@ -30,6 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from judge.core import Judge
+from judge.engine.base import Engine, Row
+from judge.engine.local import LocalEngine
+from judge.engine.shards import ShardStore, default_shards_path
 from judge.errors import ConfigError, InputError, JudgeError
 from judge.hashing import json_hash
 from judge.items import Item, normalize_responses
@@ -146,7 +149,8 @@ AdvanceHook = Callable[[int], None]
 
 def label_dataset(judge: Judge, source: str | RowSource, output: str | Path,
                   options: LabelOptions | None = None, *, on_start: StartHook | None = None,
-                  on_advance: AdvanceHook | None = None) -> LabelSummary:
+                  on_advance: AdvanceHook | None = None,
+                  engine: Engine | None = None) -> LabelSummary:
     """Label every row of ``source`` and write ``output`` (see the module docstring).
 
     Args:
@@ -156,6 +160,10 @@ def label_dataset(judge: Judge, source: str | RowSource, output: str | Path,
         options: columns, batching, journal, pairs and normalisation.
         on_start: progress hook, called once before judging.
         on_advance: progress hook, called after each batch.
+        engine: where the rows are judged (:mod:`judge.engine`); None judges them here with
+            ``judge``. A non-local engine keeps finished rows in a shard store
+            (``OUTPUT.shards``, :mod:`judge.engine.shards`; ``journal`` names its directory)
+            instead of the journal file; the output is the same.
 
     Returns:
         Counts per status; ``summary.failed`` rows lack usable scores.
@@ -176,10 +184,16 @@ def label_dataset(judge: Judge, source: str | RowSource, output: str | Path,
     fmt = output_format(str(output), opts.output_format)
     pairs_fmt = (output_format(str(opts.pairs), opts.pairs_format)
                  if opts.pairs is not None else None)
-    journal = Journal(opts.journal or default_journal_path(output), required=JOURNAL_FIELDS,
-                      check=check_journal_record)
-    summary = LabelSummary(output=Path(output), journal=journal.path)
     config = judge.fingerprint()
+    journal: Journal | ShardStore
+    if engine is None or engine.name == "local":
+        journal = Journal(opts.journal or default_journal_path(output),
+                          required=JOURNAL_FIELDS, check=check_journal_record)
+    else:
+        journal = ShardStore(opts.journal or default_shards_path(output),
+                             required=JOURNAL_FIELDS, check=check_journal_record,
+                             meta={"config": config, "input": src.spec, "output": str(output)})
+    summary = LabelSummary(output=Path(output), journal=journal.path)
     try:
         plans = _plan(judge, src, opts, config)
         summary.invalid = [p.error for p in plans if p.error]
@@ -194,7 +208,8 @@ def label_dataset(judge: Judge, source: str | RowSource, output: str | Path,
         summary.reused = sum(1 for p in plans if p.key is not None) - len(todo)
         if on_start:
             on_start(summary.total, len(todo), summary.reused)
-        summary.labeled = _label(judge, src, opts, plans, todo, journal, config, on_advance)
+        summary.labeled = _label(engine or LocalEngine(judge), src, opts, plans, todo, journal,
+                                 config, on_advance)
         journal.close()
         journal.scan()
         pairs: list[dict[str, Any]] = []
@@ -243,32 +258,37 @@ def _plan(judge: Judge, src: RowSource, opts: LabelOptions, config: str) -> list
     return plans
 
 
-def _label(judge: Judge, src: RowSource, opts: LabelOptions, plans: list[_Plan],
-           todo: set[int], journal: Journal, config: str,
+def _label(engine: Engine, src: RowSource, opts: LabelOptions, plans: list[_Plan],
+           todo: set[int], journal: Journal | ShardStore, config: str,
            on_advance: AdvanceHook | None) -> int:
     if not todo:
         return 0
-    batch: list[tuple[int, Item]] = []
     labeled = 0
 
-    def flush() -> None:
+    def finished(records: list[Row]) -> None:
         nonlocal labeled
-        judgments = judge.rank([item for _, item in batch])
-        journal.append({"key": plans[n].key, "config": config, "row": n, **verdict_fields(j)}
-                       for (n, _), j in zip(batch, judgments, strict=True))
-        labeled += len(batch)
+        other = next((r["config"] for r in records if r["config"] != config), None)
+        if other is not None:
+            raise ConfigError(f"a worker's judge has configuration {other}, not this run's "
+                              f"{config}: give every node the same model files and package "
+                              "version")
+        journal.append(records)
+        labeled += len(records)
         if on_advance:
-            on_advance(len(batch))
-        batch.clear()
+            on_advance(len(records))
 
-    for n, (_, row) in enumerate(src):
-        if n in todo and not isinstance(row, InputError):
-            batch.append((n, _item(row, opts)))
-            if len(batch) >= opts.batch_size:
-                flush()
-    if batch:
-        flush()
+    rows = ({"row": n, "key": plans[n].key, "item": _item(row, opts).model_dump(mode="json")}
+            for n, (_, row) in enumerate(src) if n in todo and not isinstance(row, InputError))
+    engine.map(judge_rows, rows, batch_size=opts.batch_size, on_batch=finished)
     return labeled
+
+
+def judge_rows(judge: Judge, rows: list[Row]) -> list[Row]:
+    """The batch function of a label run: ``{row, key, item}`` rows -> journal records."""
+    judgments = judge.rank([Item.model_validate(r["item"]) for r in rows])
+    config = judge.fingerprint()
+    return [{"key": r["key"], "config": config, "row": r["row"], **verdict_fields(j)}
+            for r, j in zip(rows, judgments, strict=True)]
 
 
 def _relabel(row: Mapping[str, Any], opts: LabelOptions) -> bool:
@@ -298,7 +318,7 @@ def _input_columns(row: Mapping[str, Any], opts: LabelOptions, table: bool) -> d
 
 
 def _output_rows(judge: Judge, src: RowSource, opts: LabelOptions, plans: list[_Plan],
-                 journal: Journal, summary: LabelSummary, pairs: list[dict[str, Any]],
+                 journal: Journal | ShardStore, summary: LabelSummary, pairs: list[dict[str, Any]],
                  table: bool) -> Iterator[dict[str, Any]]:
     pre = opts.prefix
     for n, (_, row) in enumerate(src):
