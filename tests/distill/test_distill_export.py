@@ -305,3 +305,20 @@ def test_a_trl_grpo_step_with_reward_funcs_dir(exported: Path, tiny_model_dir: P
     want = [native.score_batch([("Be brief.", q, [c])])[0][0]
             for q, c in zip(asked, completions, strict=True)]
     assert rewards == pytest.approx(want, abs=1e-4)
+
+
+@pytest.mark.parametrize("arch", [{"kind": "linear"}, {"kind": "mlp", "layers": 2, "hidden": 8}])
+def test_other_architectures_export(minilm, tmp_path: Path, arch: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+    """A small MiniLM head of each architecture exports and passes the export's own check."""
+    from helpers.distill_data import make_items as labels
+
+    from judge.distill.export_hf import export_hf_seq_cls
+    from judge.distill.heads import HeadArch
+    from judge.distill.train import TrainConfig, fit_head
+
+    config = TrainConfig(arch=HeadArch(**arch), epochs=1, test_fraction=0.0)
+    fit_head(labels(n_prompts=6), minilm, config, name="small").save(tmp_path / "head")
+    result = export_hf_seq_cls(tmp_path / "head", tmp_path / "out", principle="Be brief.")
+    assert result.max_abs_diff <= 1e-4
+    cfg = json.loads((tmp_path / "out" / "config.json").read_text(encoding="utf-8"))
+    assert cfg["head"]["member_kind"] == HeadArch(**arch).member_kind

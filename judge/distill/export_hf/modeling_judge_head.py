@@ -168,14 +168,16 @@ class _Head(nn.Module):
         super().__init__()
         self.register_buffer("feature_mean", torch.zeros(in_dim))
         self.register_buffer("feature_std", torch.ones(in_dim))
-        nets = []
+        nets: list[nn.Module] = []
         for _ in range(members):
+            if kind == "linear":
+                nets.append(nn.Linear(in_dim, 1))
+                continue
             parts: list[nn.Module] = []
             width = in_dim
-            if kind == "mlp":
-                for _ in range(layers):  # Linear, GELU, (dropout slot): same indices as trained
-                    parts += [nn.Linear(width, hidden), nn.GELU(), nn.Identity()]
-                    width = hidden
+            for _ in range(layers):  # Linear, GELU, (dropout slot): the trained layout
+                parts += [nn.Linear(width, hidden), nn.GELU(), nn.Identity()]
+                width = hidden
             parts.append(nn.Linear(width, 1))
             nets.append(nn.Sequential(*parts))
         self.members = nn.ModuleList(nets)
