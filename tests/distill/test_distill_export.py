@@ -41,12 +41,12 @@ model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_
                                                            num_labels=1)
 def score(texts):
     out = []
-    for i in range(0, len(texts), 16):
-        enc = tok(texts[i:i + 16], add_special_tokens=False, padding=True, padding_side="right",
+    for i in range(0, len(texts), 25):
+        enc = tok(texts[i:i + 25], add_special_tokens=False, padding=True, padding_side="right",
                   return_tensors="pt")
         with torch.inference_mode():
             logits = model(**enc).logits
-        assert logits.shape == (len(texts[i:i + 16]), 1), logits.shape
+        assert logits.shape == (len(texts[i:i + 25]), 1), logits.shape
         out += logits[:, 0].tolist()
     return out
 chat = [tok.apply_chat_template(c, tokenize=False) for c in data["conversations"]]
@@ -200,8 +200,8 @@ def test_config_and_card_record_source_and_validation(exported: Path) -> None:
     source = (exported / "modeling_judge_head.py").read_text(encoding="utf-8")
     imports = {line.split()[1].split(".")[0] for line in source.splitlines()
                if line.startswith(("import ", "from "))}
-    assert imports <= {"__future__", "json", "math", "re", "typing", "torch", "tokenizers",
-                       "transformers"}
+    assert imports <= {"__future__", "collections", "json", "math", "re", "typing", "torch",
+                       "tokenizers", "transformers"}
 
 
 def test_windows_and_stats_match_the_native_code(native, exported: Path) -> None:  # type: ignore[no-untyped-def]

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import OrderedDict
 from typing import Any
 
 import torch
@@ -49,6 +50,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _MD_LINE = re.compile(r"^\s*(#{1,6}\s|[-*+]\s|\d+[.)]\s|\||>\s)")
 _EMPHASIS = re.compile(r"\*\*|__|`")
 _Z_CLIP = 6.0
+_PRINCIPLE_CACHE = 256
 
 
 class JudgeHeadConfig(PretrainedConfig):
@@ -208,6 +210,7 @@ class JudgeHeadForSequenceClassification(PreTrainedModel):
         self.head = _Head(int(h["in_dim"]), str(h["member_kind"]), int(h.get("hidden", 1)),
                           int(h.get("layers", 1)), int(h["members"]))
         self._tokenizer: Tokenizer | None = None
+        self._principles: OrderedDict[str, torch.Tensor] = OrderedDict()  # text -> vector (cpu)
         self.post_init()
 
     def _init_weights(self, module: nn.Module) -> None:  # weights always come from the file
@@ -278,6 +281,23 @@ class JudgeHeadForSequenceClassification(PreTrainedModel):
             return str(self.config.principles[key])
         return principle
 
+    def _vectors(self, triples: list[tuple[str, str, str]]
+                 ) -> tuple[torch.Tensor, dict[str, int]]:
+        """One vector per distinct text, in one encoder pass; principles (few, repeated every
+        step of a training run) are kept in a small cache (the weights are frozen)."""
+        known = list(dict.fromkeys(p for p, _, _ in triples if p in self._principles))
+        unique = list(dict.fromkeys(t for tr in triples for t in tr if t not in known))
+        index = {t: i for i, t in enumerate(unique + known)}
+        device = self.bert.embeddings.word_embeddings.weight.device
+        parts = [self.embed(unique)] if unique else []
+        for p in dict.fromkeys(p for p, _, _ in triples if p not in known):
+            self._principles[p] = parts[0][index[p]].detach().cpu()
+            if len(self._principles) > _PRINCIPLE_CACHE:
+                self._principles.popitem(last=False)
+        if known:
+            parts.append(torch.stack([self._principles[p] for p in known]).to(device))
+        return torch.cat(parts), index
+
     def score_texts(self, texts: list[str]) -> torch.Tensor:
         """Scores of ``judge-pqr-v1`` texts, shape ``(len(texts),)``."""
         triples: list[tuple[str, str, str]] = []
@@ -288,9 +308,7 @@ class JudgeHeadForSequenceClassification(PreTrainedModel):
                                 response[:self.config.read_chars]))
             except ValueError as exc:
                 raise ValueError(f"text {n}: {exc}") from None
-        unique = list(dict.fromkeys(t for tr in triples for t in tr))
-        index = {t: i for i, t in enumerate(unique)}
-        vecs = self.embed(unique)
+        vecs, index = self._vectors(triples)
 
         def pick(k: int) -> torch.Tensor:
             return vecs[torch.tensor([index[tr[k]] for tr in triples], device=vecs.device)]
