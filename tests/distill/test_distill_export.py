@@ -246,6 +246,8 @@ def test_byte_decoding_is_lossless() -> None:
 def test_refusals(head_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from judge.distill.export_hf import export_hf_seq_cls
 
+    with pytest.raises(ConfigError, match="unknown principle id 'no-such-id'"):
+        export_hf_seq_cls(head_dir, tmp_path / "out", principle="no-such-id")
     with pytest.raises(ConfigError, match="only heads over a sentence-transformers BERT"):
         export_hf_seq_cls(head_dir, tmp_path / "out")  # a hash-embedder head
     assert not (tmp_path / "out").exists()
