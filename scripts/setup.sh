@@ -14,3 +14,9 @@ if [ ! -f "$STAMP" ]; then
     rm -f .venv/.installed-*
     touch "$STAMP"
 fi
+# OpenRLHF's remote-RM client (tests/rl/test_rl_openrlhf_real.py). --no-deps: its pins (ray,
+# deepspeed, vllm, an older transformers) are not wanted; the client module needs only aiohttp
+# and pylatexenc, which the dev extra installs.
+if ! .venv/bin/python -c "import openrlhf" 2>/dev/null; then
+    .venv/bin/python -m pip install -q --no-deps "openrlhf==0.11.2"
+fi

@@ -26,6 +26,8 @@ def test_wheel_contains_assets(wheel: Path) -> None:
     principles = [n for n in names if n.startswith("judge/_assets/principles/")]
     assert len([n for n in principles if n.count("/") == 3 and n.endswith(".yaml")]) >= 40
     assert any(n.startswith("judge/_assets/principles/sets/") for n in names)
+    # copied into every `judge distill export --format hf-seq-cls` folder
+    assert "judge/distill/export_hf/modeling_judge_head.py" in names
     for tpl in ("listwise", "pointwise", "pairwise"):
         for f in ("template.yaml", "system.jinja", "user.jinja"):
             assert f"judge/_assets/prompts/{tpl}/{f}" in names

@@ -1,5 +1,5 @@
-"""``judge distill import | fit | eval``: bring in another judge's verdicts as label records,
-train a reward head on label records, and measure it."""
+"""``judge distill import | fit | eval | export``: bring in another judge's verdicts as label
+records, train a reward head on label records, measure it, and export it for other trainers."""
 
 from __future__ import annotations
 
@@ -94,6 +94,22 @@ def register(sub: Any) -> None:
                     help="write a calibration plot of soft (preference) labels (matplotlib)")
     _common(ev)
     ev.set_defaults(func=run_eval)
+
+    ex = ps.add_parser(
+        "export", help="write a head as a checkpoint other trainers load (TRL reward_funcs=DIR)",
+        description="Write a folder that transformers' AutoModelForSequenceClassification "
+                    "(trust_remote_code=True) and AutoTokenizer load without this package, and "
+                    "that scores like the head. The export is checked against the head on "
+                    "built-in probes before it is moved into place.")
+    ex.add_argument("out", metavar="DIR", help="folder to write (empty or absent)")
+    ex.add_argument("--format", required=True, choices=("hf-seq-cls",),
+                    help="hf-seq-cls: a transformers sequence-classification model (one logit)")
+    ex.add_argument("--head", metavar="HEAD_DIR",
+                    help="the head to export (default: the shipped head)")
+    ex.add_argument("--principle", metavar="P",
+                    help="principle (library id or text) for texts that carry none")
+    ex.add_argument("--force", action="store_true", help="replace an earlier export in DIR")
+    ex.set_defaults(func=run_export)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -285,3 +301,20 @@ def run_eval(args: argparse.Namespace) -> int:
               file=sys.stderr)
     _write_json(args.json, {"head": args.head, "split": args.split, "report": report})
     return 3 if labels.skipped.get("invalid") else 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Export a head (see ``judge distill export --help``)."""
+    _imports()
+    from judge.distill.backend import default_head_dir
+    from judge.distill.export_hf import export_hf_seq_cls
+
+    check_writable(args.out, "DIR", directory=True)
+    head = Path(args.head) if args.head else default_head_dir()
+    if not (head / "config.json").is_file():
+        raise ConfigError(f"--head {head}: no head there (config.json missing); pass a folder "
+                          "written by `judge distill fit`")
+    result = export_hf_seq_cls(head, args.out, principle=args.principle, force=args.force)
+    print(f"wrote {result.folder} ({args.format}; max abs difference to the head "
+          f"{result.max_abs_diff:.1e} on {result.probes} probes)", file=sys.stderr)
+    return 0
