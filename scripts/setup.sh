@@ -20,3 +20,9 @@ fi
 if ! .venv/bin/python -c "import openrlhf" 2>/dev/null; then
     .venv/bin/python -m pip install -q --no-deps "openrlhf==0.11.2"
 fi
+# veRL 0.9.1's files, so tests load our compute_score with veRL's own loader and read its
+# generated trainer config (tests/rl/test_rl_verl.py). --no-deps: its package __init__ needs
+# torch-distributed extras (tensordict, hydra, ...) the tests never import.
+if ! .venv/bin/python -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('verl') is None)"; then
+    .venv/bin/python -m pip install -q --no-deps "verl==0.9.1"
+fi
