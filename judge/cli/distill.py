@@ -1,5 +1,6 @@
-"""``judge distill import | fit | eval``: bring in another judge's verdicts as label records,
-train a reward head on label records, and measure it."""
+"""``judge distill import | fit | eval | export-onnx``: bring in another judge's verdicts as
+label records, train a reward head on label records, measure it, and build the ONNX encoder a
+head runs on without torch."""
 
 from __future__ import annotations
 
@@ -92,6 +93,20 @@ def register(sub: Any) -> None:
                     help="write a calibration plot of soft (preference) labels (matplotlib)")
     _common(ev)
     ev.set_defaults(func=run_eval)
+
+    exp = ps.add_parser(
+        "export-onnx", help="build the ONNX encoder a head scores with, without torch",
+        description="Export a head's sentence-transformers encoder to ONNX (fp32 and int8) into "
+                    "the cache ($JUDGE_CACHE_DIR/onnx, else ~/.cache/judge/onnx), verify it "
+                    "against torch, and print where it is and how it was verified. `judge "
+                    "score` builds it on first use anyway; run this to build it ahead (an image, "
+                    "CI) so no scoring run pays for it. Needs torch once; scoring does not.")
+    exp.add_argument("--head", metavar="HEAD_DIR",
+                     help="the head whose encoder to export (default: the shipped head)")
+    exp.add_argument("--embedder", metavar="SPEC",
+                     help="export this encoder instead of a head's (minilm | st:PATH)")
+    exp.add_argument("--force", action="store_true", help="rebuild an existing export")
+    exp.set_defaults(func=run_export_onnx)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -249,7 +264,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from judge.distill.labels import split_items
 
     check_writable(args.json, "--json")
-    head = load_head(args.head)
+    head = load_head(args.head, runtime="torch")  # scores through the torch network
     split = head.config.training.get("split", {})
     labels = _labels(args)
     items = labels.items
@@ -274,3 +289,31 @@ def run_eval(args: argparse.Namespace) -> int:
               file=sys.stderr)
     _write_json(args.json, {"head": args.head, "split": args.split, "report": report})
     return 3 if labels.skipped.get("invalid") else 0
+
+
+def run_export_onnx(args: argparse.Namespace) -> int:
+    """Build (or find) the ONNX export and print its record as JSON."""
+    import shutil
+
+    from judge.distill.embed_onnx import META_FILE, require_onnxruntime
+    from judge.distill.onnx_build import build_onnx_encoder, cache_root, export_key, source_folder
+
+    if args.head and args.embedder:
+        raise ConfigError("--head and --embedder: give one (the head names its encoder)")
+    spec = args.embedder
+    if not spec:
+        from judge.distill.artifact import read_config
+        from judge.distill.backend import default_head_dir
+
+        spec = read_config(Path(args.head) if args.head else default_head_dir()).embedder.spec
+    require_onnxruntime()
+    source = source_folder(spec)
+    out = cache_root() / export_key(source)
+    if args.force and out.exists():
+        shutil.rmtree(out)
+    if not (out / META_FILE).is_file():
+        print(f"building the ONNX export of '{spec}' into {out} ...", file=sys.stderr)
+        build_onnx_encoder(source, out, spec=spec)
+    record = json.loads((out / META_FILE).read_text(encoding="utf-8"))
+    print(json.dumps({"folder": str(out), **record}, indent=2))
+    return 0
