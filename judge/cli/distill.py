@@ -296,7 +296,13 @@ def run_export_onnx(args: argparse.Namespace) -> int:
     import shutil
 
     from judge.distill.embed_onnx import META_FILE, require_onnxruntime
-    from judge.distill.onnx_build import build_onnx_encoder, cache_root, export_key, source_folder
+    from judge.distill.onnx_build import (
+        FAILED_SUFFIX,
+        build_onnx_encoder,
+        cache_root,
+        export_key,
+        source_folder,
+    )
 
     if args.head and args.embedder:
         raise ConfigError("--head and --embedder: give one (the head names its encoder)")
@@ -309,8 +315,9 @@ def run_export_onnx(args: argparse.Namespace) -> int:
     require_onnxruntime()
     source = source_folder(spec)
     out = cache_root() / export_key(source)
-    if args.force and out.exists():
-        shutil.rmtree(out)
+    if args.force:
+        shutil.rmtree(out, ignore_errors=True)
+        out.with_name(out.name + FAILED_SUFFIX).unlink(missing_ok=True)
     if not (out / META_FILE).is_file():
         print(f"building the ONNX export of '{spec}' into {out} ...", file=sys.stderr)
         build_onnx_encoder(source, out, spec=spec)

@@ -347,17 +347,15 @@ def resolve_runtime(requested: str, config: HeadConfig, *, embedder_spec: str,
 
 
 def _auto_runtime(config: HeadConfig, embedder_spec: str) -> str:
-    from judge.distill.embed_onnx import MODEL_FILES, require_onnxruntime
+    from judge.distill.embed_onnx import require_onnxruntime
+    from judge.distill.onnx_build import export_ready
 
     try:
         require_onnxruntime()
-        from judge.distill.onnx_build import cache_root, can_build, export_key, source_folder
-
-        built = (cache_root() / export_key(source_folder(embedder_spec)) /
-                 MODEL_FILES["onnx"]).is_file()
+        ready = export_ready(embedder_spec)
     except JudgeError:
         return "torch"
-    if not built and not can_build():
+    if not ready:
         return "torch"
     recorded = config.runtime.default
     return recorded if recorded != "torch" else "onnx"

@@ -37,7 +37,7 @@ from judge.distill.embed_onnx import (
     OnnxEmbedder,
     require_onnxruntime,
 )
-from judge.errors import ArtifactError, ConfigError, missing_dependency
+from judge.errors import ArtifactError, ConfigError, JudgeError, missing_dependency
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,41 @@ def export_key(folder: Path) -> str:
         stat = path.stat()
         digest.update(f"|{path.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:16]
+
+
+FAILED_SUFFIX = ".failed"
+
+
+def export_ready(spec: str) -> bool:
+    """For ``runtime=auto``: whether ``spec``'s export exists, building it now when this
+    environment can. A build that fails is logged once and remembered (``<key>.failed`` beside
+    the exports, with the reason), so later runs use torch at once instead of retrying; delete
+    that file to retry.
+
+    Raises:
+        ConfigError: ``spec`` cannot be exported (not a sentence-transformers encoder).
+    """
+    source = source_folder(spec)
+    out = cache_root() / export_key(source)
+    if (out / META_FILE).is_file():
+        return True
+    failed = out.with_name(out.name + FAILED_SUFFIX)
+    if failed.is_file():
+        log.warning("the ONNX export of '%s' failed before (see %s); scoring with torch",
+                    spec, failed)
+        return False
+    if not can_build():
+        return False
+    try:
+        encoder_dir(spec)
+    except (JudgeError, RuntimeError, OSError, ValueError) as exc:
+        log.warning("could not build the ONNX export of '%s' (%s); scoring with torch "
+                    "(remembered in %s)", spec, exc, failed)
+        with contextlib.suppress(OSError):
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            failed.write_text(f"{type(exc).__name__}: {exc}\n", encoding="utf-8")
+        return False
+    return True
 
 
 def encoder_dir(spec: str, *, build: bool = True) -> Path:
