@@ -2,6 +2,7 @@
 record the result in the head (``config.json`` ``runtime`` + a card section).
 
     .venv/bin/python scripts/validate_head_runtimes.py [--head heads/default] [--every 4] [--write]
+        [--save results.json | --load results.json]
 
 Data (read from ../shared/data at run time): the default head's held-out AlpacaEval answer
 sets (GPT-4-turbo soft verdicts, every ``--every``-th instruction) and the RM-Bench chat
@@ -49,6 +50,12 @@ FP32_SCORE_TOLERANCE = 1e-4
 TEST_SETS = ("FuseChat-Llama-3.1-8B-Instruct", "claude-2", "Mixtral-8x7B-Instruct-v0.1_concise")
 RM_PRINCIPLES = ("correct-then-concise", "correct-then-thorough")
 SECTION = "## Runtimes"
+NUMERICS = {
+    "torch": "sentence-transformers encoder and torch network, float32",
+    "onnx": "the encoder exported to ONNX (onnxruntime, float32), numpy network (float32)",
+    "onnx-int8": "the ONNX encoder with int8 weights (onnxruntime quantize_dynamic, QInt8, per "
+                 "channel; float32 activations), numpy network (float32)",
+}
 
 
 def datasets(data: Path, every: int) -> dict[str, list[LabelItem]]:
@@ -107,6 +114,7 @@ def card_section(record: dict[str, Any], command: str) -> str:
              f"{MIN_DECISION_AGREEMENT:.0%} of response pairs as torch does."), "",
              ("| runtime | data | pairwise accuracy | agreement with torch | max abs score diff "
              "| pairs |"), "|---|---|---|---|---|---|"]
+    # torch first: the reference
     for runtime, per in record["validated"].items():
         for name, fig in per["data"].items():
             lines.append(f"| {runtime} | {name} | {fig['pairwise_accuracy']:.3f} | "
@@ -114,6 +122,23 @@ def card_section(record: dict[str, Any], command: str) -> str:
                          f"{fig['max_abs_diff_vs_torch']:.2g} | {fig['pairs']} |")
     lines += ["", f"Measured with `{command}` ({record['versions']})."]
     return "\n".join(lines) + "\n"
+
+
+def measure(folder: str, sets: dict[str, list[LabelItem]]
+            ) -> dict[str, dict[str, dict[str, Any]]]:
+    """Figures per runtime and data set (torch first: the reference)."""
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    reference: dict[str, list[list[float]]] = {}
+    for runtime in ("torch", "onnx", "onnx-int8"):
+        head = load_head(folder, runtime=runtime)
+        results[runtime] = {}
+        for name, items in sets.items():
+            got, seconds = score(head, items)
+            reference.setdefault(name, got)
+            results[runtime][name] = {**compare(items, reference[name], got),
+                                      "seconds": round(seconds, 1)}
+            print(f"{runtime:10} {name:34} {json.dumps(results[runtime][name])}", flush=True)
+    return results
 
 
 def with_section(card: str, section: str) -> str:
@@ -137,47 +162,40 @@ def main(argv: list[str] | None = None) -> int:
                         help="every k-th AlpacaEval instruction (default 4)")
     parser.add_argument("--write", action="store_true",
                         help="record the result in the head's config.json and card")
+    parser.add_argument("--save", metavar="FILE", help="also write the measured figures here")
+    parser.add_argument("--load", metavar="FILE",
+                        help="do not measure: use figures written by --save (e.g. to --write "
+                             "them after a long run)")
     args = parser.parse_args(argv)
-    sets = datasets(Path(args.data), args.every)
-    results: dict[str, dict[str, dict[str, Any]]] = {}
-    reference: dict[str, list[list[float]]] = {}
-    for runtime in ("torch", "onnx", "onnx-int8"):
-        head = load_head(args.head, runtime=runtime)
-        results[runtime] = {}
-        for name, items in sets.items():
-            got, seconds = score(head, items)
-            reference.setdefault(name, got)
-            results[runtime][name] = {**compare(items, reference[name], got),
-                                      "seconds": round(seconds, 1)}
-            print(f"{runtime:10} {name:34} {json.dumps(results[runtime][name])}", flush=True)
+    if args.load:
+        saved = json.loads(Path(args.load).read_text(encoding="utf-8"))
+        results, command = saved["results"], saved["command"]
+    else:
+        command = f"python scripts/validate_head_runtimes.py --every {args.every}"
+        results = measure(args.head, datasets(Path(args.data), args.every))
+    if args.save:
+        Path(args.save).write_text(json.dumps({"command": command.strip(), "results": results},
+                                              indent=2) + "\n", encoding="utf-8")
     default = decide(results)
     print(f"default runtime under the criterion: {default}")
     if not args.write:
         return 0
-    command = "python scripts/validate_head_runtimes.py " + " ".join(argv or sys.argv[1:])
     versions = ", ".join(f"{p} {version(p)}" for p in ("onnxruntime", "torch", "tokenizers"))
-    record = {"default": default, "command": command.strip(), "versions": versions,
-              "validated": {rt: {"data": {k: {f: v for f, v in fig.items() if f != "seconds"}
-                                          for k, fig in per.items()}}
-                            for rt, per in results.items() if rt != "torch"}}
-    record["validated"]["torch"] = {"data": {k: {"pairwise_accuracy": v["pairwise_accuracy"],
-                                                  "pairs": v["pairs"],
-                                                  "max_abs_diff_vs_torch": 0.0,
-                                                  "decision_agreement_vs_torch": 1.0,
-                                                  "label_pairs": v["label_pairs"]}
-                                              for k, v in results["torch"].items()}}
+    validated = {rt: {"numerics": NUMERICS[rt],
+                      "data": {k: {f: v for f, v in fig.items() if f != "seconds"}
+                               for k, fig in per.items()},
+                      "command": command.strip(), "versions": versions}
+                 for rt, per in results.items()}
+    record = {"default": default, "versions": versions, "validated": validated}
     folder = Path(args.head)
     data = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
-    data["runtime"] = {"default": default,
-                       "validated": {rt: {**per, "command": record["command"],
-                                          "versions": versions}
-                                     for rt, per in record["validated"].items()}}
+    data["runtime"] = {"default": default, "validated": validated}
     config = HeadConfig.model_validate(data)
     (folder / CONFIG_FILE).write_text(json.dumps(config.model_dump(mode="json"), indent=2,
                                                  ensure_ascii=False) + "\n", encoding="utf-8")
     card_path = folder / "README.md"
     card_path.write_text(with_section(card_path.read_text(encoding="utf-8"),
-                                      card_section(record, record["command"])), encoding="utf-8")
+                                      card_section(record, command.strip())), encoding="utf-8")
     print(f"recorded in {folder / CONFIG_FILE} and {folder / 'README.md'}")
     return 0
 

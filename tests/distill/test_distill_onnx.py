@@ -220,3 +220,19 @@ def test_a_failed_export_is_remembered_and_auto_uses_torch(
     (cache_root() / (key + FAILED_SUFFIX)).write_text("ArtifactError: differs from torch\n")
     assert load_head(default_head_dir()).runtime == "torch"
     assert "failed before" in caplog.text and not (cache_root() / key).exists()
+
+
+def test_the_default_head_records_the_runtime_it_was_validated_with() -> None:
+    from judge.distill.artifact import read_config
+    from judge.distill.backend import default_head_dir
+
+    record = read_config(default_head_dir()).runtime
+    assert record.default in record.validated and "torch" in record.validated
+    card = (default_head_dir() / "README.md").read_text()
+    assert "## Runtimes" in card and f"**{record.default}**" in card
+    for name, fig in record.validated[record.default]["data"].items():
+        torch_fig = record.validated["torch"]["data"][name]
+        assert fig["pairwise_accuracy"] >= torch_fig["pairwise_accuracy"] - 0.01, name
+        assert fig["decision_agreement_vs_torch"] >= 0.95, name
+        assert f"| {record.default} | {name} | {fig['pairwise_accuracy']:.3f} |" in card
+    assert "onnxruntime" in record.validated[record.default]["versions"]
