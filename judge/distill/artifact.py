@@ -93,7 +93,7 @@ class RuntimeRecord(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     default: Literal["torch", "onnx", "onnx-int8"] = "torch"
-    """The runtime ``auto`` picks when it can run here (else ``onnx``, else ``torch``)."""
+    """The runtime ``auto`` picks when it can run here (``onnx`` when ``validated`` is empty)."""
     validated: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per runtime: agreement with the torch head and accuracy on held-out data, the command
     and library versions it was measured with."""

@@ -20,8 +20,9 @@ threshold recorded at training time).
 runs the same encoder exported to ONNX (onnxruntime, ``tokenizers``) and the network in numpy,
 without importing torch, transformers or sentence-transformers; ``onnx-int8`` is that export
 with int8 weights. ``auto`` (the default) picks the runtime the head's config records as
-validated (``runtime.default``), else ``onnx``, when onnxruntime is installed and the export
-exists or can be built (:mod:`judge.distill.onnx_build`), else ``torch``.
+validated (``runtime.default``; ``onnx`` for a head with no validation record), when
+onnxruntime is installed and the export exists or can be built
+(:mod:`judge.distill.onnx_build`), else ``torch``.
 """
 
 from __future__ import annotations
@@ -357,8 +358,10 @@ def _auto_runtime(config: HeadConfig, embedder_spec: str) -> str:
         return "torch"
     if not ready:
         return "torch"
-    recorded = config.runtime.default
-    return recorded if recorded != "torch" else "onnx"
+    record = config.runtime
+    if record.default == "torch" and not record.validated:
+        return "onnx"  # never validated: fp32 ONNX, checked against torch when it was built
+    return record.default
 
 
 def load_head(folder: str | Path, *, embedder: Embedder | None = None,

@@ -236,3 +236,21 @@ def test_the_default_head_records_the_runtime_it_was_validated_with() -> None:
         assert fig["decision_agreement_vs_torch"] >= 0.95, name
         assert f"| {record.default} | {name} | {fig['pairwise_accuracy']:.3f} |" in card
     assert "onnxruntime" in record.validated[record.default]["versions"]
+
+
+def test_auto_follows_the_validation_record(exported: Path) -> None:
+    from judge.distill.artifact import RuntimeRecord, read_config
+    from judge.distill.backend import default_head_dir
+    from judge.distill.head import resolve_runtime
+
+    config = read_config(default_head_dir())
+
+    def auto(record: RuntimeRecord, **kw: Any) -> str:
+        return resolve_runtime("auto", config.model_copy(update={"runtime": record}),
+                               embedder_spec="minilm", **kw)
+
+    assert auto(RuntimeRecord()) == "onnx"  # never validated: fp32, checked when built
+    assert auto(RuntimeRecord(default="onnx-int8", validated={"onnx-int8": {}})) == "onnx-int8"
+    assert auto(RuntimeRecord(default="torch", validated={"onnx": {}})) == "torch"
+    assert auto(RuntimeRecord(default="onnx-int8", validated={"onnx-int8": {}}),
+                device="cuda") == "torch"
