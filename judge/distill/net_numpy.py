@@ -3,8 +3,8 @@
 dropout off), read from the verified ``weights.safetensors`` without torch.
 
 GELU needs the error function, which numpy lacks; :func:`erf` is a rational approximation
-(Abramowitz & Stegun 7.1.26, absolute error below 1.5e-7), far inside the float32 noise of the
-encoder that feeds the head.
+(Abramowitz & Stegun 7.1.26: absolute error below 1.5e-7, 5e-7 when evaluated in float32 as
+here), far inside the float32 noise of the encoder that feeds the head.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ _A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 
 
 def erf(x: np.ndarray) -> np.ndarray:
-    """The error function, elementwise (absolute error < 1.5e-7).
+    """The error function, elementwise (absolute error < 5e-7 in float32).
 
     >>> [round(float(v), 6) for v in erf(np.array([-1.0, 0.0, 0.5, 2.0]))]
     [-0.842701, 0.0, 0.5205, 0.995322]
     """
     sign = np.sign(x)
-    a = np.abs(x).astype(np.float64)
+    a = np.abs(x)
     t = 1.0 / (1.0 + _P * a)
     poly = t * (_A[0] + t * (_A[1] + t * (_A[2] + t * (_A[3] + t * _A[4]))))
     out: np.ndarray = (sign * (1.0 - poly * np.exp(-a * a))).astype(x.dtype)
