@@ -9,7 +9,10 @@ ratios.
     python benchmarks/bench_coldstart.py --runs 5 --against /work/main
 
 For ``judge score`` (the shipped head) it also reads ``-X importtime``: the seconds spent importing
-in all, the judge's own modules' share (their self time), and how many judge modules load.
+in all, the judge's own modules' share (their self time), and how many judge modules load;
+and it times the head under each runtime (``-B runtime=torch|onnx|onnx-int8``; the default is
+``auto``) in the same run, with whether torch was imported. Each scoring command runs once
+untimed first, so a first-use ONNX export build is not counted.
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ COMMANDS = {
     "score (head)": ["-m", "judge", "score", "--principle", "correct-then-concise",
                      "--prompt", "q", "--response", "a", "--response", "b"],
 }
+#: The head under each runtime (this checkout only: --against checkouts may not have them).
+RUNTIMES = ("torch", "onnx", "onnx-int8")
+RUNTIME_COMMANDS = {f"score (head, {rt})": [*COMMANDS["score (head)"], "-B", f"runtime={rt}"]
+                    for rt in RUNTIMES}
 COUNT = ("import judge, sys; mods = [m for m in sys.modules if m.startswith('judge')]; "
          "print(len(mods), len(sys.modules))")
 
@@ -75,13 +82,25 @@ def _import_figures(args: list[str], root: Path) -> tuple[float, float, int]:
     return total, own, count
 
 
-def measure(root: Path, runs: int, score: bool) -> dict[str, float]:
+def _imports_torch(args: list[str], root: Path) -> bool:
+    """Whether the command imports torch (read from ``-X importtime``)."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", *args], env=_env(root), cwd=root,
+                          check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return any(line.rsplit("|", 1)[-1].strip() == "torch" for line in proc.stderr.splitlines())
+
+
+def measure(root: Path, runs: int, score: bool, runtimes: bool = False) -> dict[str, float]:
     """Median walls and CPU times, module counts and import seconds for one checkout."""
     out: dict[str, float] = {}
-    commands = {"bare python": ["-c", "pass"], **COMMANDS}
+    commands = {"bare python": ["-c", "pass"], **COMMANDS,
+                **(RUNTIME_COMMANDS if runtimes and score else {})}
     for name, args in commands.items():
         if name.startswith("score") and not score:
             continue
+        if name.startswith("score"):  # untimed: builds the ONNX export if it is missing
+            subprocess.run([sys.executable, *args], env=_env(root), cwd=root, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            out[f"{name}: imports torch"] = float(_imports_torch(args, root))
         out[f"{name}: wall"], out[f"{name}: cpu"] = _timed(args, root, runs)
     counted = subprocess.run([sys.executable, "-c", COUNT], env=_env(root), cwd=root, check=True,
                              capture_output=True, text=True).stdout.split()
@@ -101,18 +120,24 @@ def main() -> None:
     parser.add_argument("--against", type=Path, help="another checkout to compare with")
     parser.add_argument("--no-score", action="store_true", help="skip the (slow) head command")
     args = parser.parse_args()
-    now = measure(ROOT, args.runs, not args.no_score)
+    now = measure(ROOT, args.runs, not args.no_score, runtimes=True)
     before = measure(args.against, args.runs, not args.no_score) if args.against else None
     print(f"{'measure':36} {'this':>9}" + (f" {'against':>9} {'ratio':>7}" if before else ""))
     for key, value in now.items():
         line = f"{key:36} {value:9.3f}"
-        if before:
+        if before and key in before:
             ratio = value / before[key] if before[key] else float("nan")
             line += f" {before[key]:9.3f} {ratio:7.2f}"
         print(line)
     ratio = now["help: cpu"] / now["bare python: cpu"]
     print(f"(seconds, median of {args.runs}; 'help' takes {ratio:.1f}x the CPU of a bare "
           "interpreter in this run)")
+    torch_wall = now.get("score (head, torch): wall")
+    for rt in RUNTIMES[1:]:
+        wall = now.get(f"score (head, {rt}): wall")
+        if torch_wall and wall:
+            print(f"judge score cold start, {rt} vs torch: {wall:.2f} s vs {torch_wall:.2f} s "
+                  f"({torch_wall / wall:.1f}x faster)")
 
 
 if __name__ == "__main__":

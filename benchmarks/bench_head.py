@@ -1,8 +1,15 @@
-"""Reward-head scoring speed against the raw encoder on the same texts, in one run.
+"""Reward-head scoring speed against the raw encoder on the same texts, in one run, under each
+runtime (torch, onnx fp32, onnx int8).
 
-    .venv/bin/python benchmarks/bench_head.py [--head heads/default] [--prompts 48] [--k 6]
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_head.py [--head heads/default] \
+        [--prompts 48] [--k 6] [--runtimes torch onnx onnx-int8]
 
-Prints:
+Prints, per runtime, on the same workload:
+
+* encoder and head throughput (responses/s) and their ratio to the torch runtime's;
+* the largest score difference from the torch runtime on the workload;
+
+then, for the torch runtime:
 
 * encoder alone: responses embedded per second (``embedder.embed`` on the response texts);
 * head: responses scored per second through ``RewardHead.score_batch`` (principle, prompt and
@@ -13,7 +20,8 @@ Prints:
   then again for a new response to a known prompt (principle and prompt are not re-embedded);
 * the default head's recorded training time.
 
-Texts come from RM-Bench in ``../shared/data`` when present, else from a built-in generator.
+Texts come from RM-Bench in ``--data`` (default ``../shared/data``) when present, else from a
+built-in generator. ``OMP_NUM_THREADS`` bounds the threads of both torch and onnxruntime.
 """
 
 from __future__ import annotations
@@ -32,12 +40,13 @@ from judge.distill.head import RewardHead, load_head
 from judge.principles import resolve_principle
 
 
-def workload(n_prompts: int, k: int, seed: int = 0) -> list[tuple[str, str, list[str]]]:
+def workload(n_prompts: int, k: int, seed: int = 0, data_dir: Path | None = None
+             ) -> list[tuple[str, str, list[str]]]:
     """(principle text, prompt, k responses) items."""
     rng = random.Random(seed)
     principles = [resolve_principle(p).text for p in ("correct-then-concise",
                                                       "correct-then-thorough")]
-    data = ROOT.parent / "shared" / "data" / "rm-bench" / "chat_filtered.json"
+    data = (data_dir or ROOT.parent / "shared" / "data") / "rm-bench" / "chat_filtered.json"
     items = []
     if data.is_file():
         rows = json.loads(data.read_text())
@@ -63,33 +72,56 @@ class Counting:
         return self.inner.embed(texts)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--head", default=str(ROOT / "heads" / "default"))
-    parser.add_argument("--prompts", type=int, default=48)
-    parser.add_argument("--k", type=int, default=6)
-    args = parser.parse_args()
-
-    head = load_head(args.head)
+def run_runtime(folder: str, runtime: str, items: list[tuple[str, str, list[str]]]
+                ) -> tuple[RewardHead, float, float, list[list[float]]]:
+    """(head, encoder seconds, head seconds, scores) for one runtime on the workload."""
+    head = load_head(folder, runtime=runtime)
     embedder = head.embedder
-    items = workload(args.prompts, args.k)
     responses = [r for _, _, rs in items for r in rs]
     embedder.embed(responses[:8])  # warm-up
-
     t0 = time.perf_counter()
     embedder.embed(responses)
     t_enc = time.perf_counter() - t0
-
-    cold = RewardHead(head.config, head.net, embedder)  # empty principle/prompt memory
+    cold = RewardHead(head.config, head.net, embedder, runtime=runtime)  # empty memory
     t0 = time.perf_counter()
-    cold.score_batch(items)
-    t_head = time.perf_counter() - t0
+    scores = cold.score_batch(items)
+    return head, t_enc, time.perf_counter() - t0, scores
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--head", default=str(ROOT / "heads" / "default"))
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--prompts", type=int, default=48)
+    parser.add_argument("--k", type=int, default=6)
+    parser.add_argument("--runtimes", nargs="+", default=["torch", "onnx", "onnx-int8"],
+                        choices=["torch", "onnx", "onnx-int8"])
+    args = parser.parse_args()
+
+    items = workload(args.prompts, args.k, data_dir=args.data)
+    responses = [r for _, _, rs in items for r in rs]
+    n = len(responses)
+    print(f"workload: {len(items)} prompts x {args.k} responses = {n} responses "
+          f"({sum(map(len, responses)) / n:.0f} characters on average)")
+    runs = {rt: run_runtime(args.head, rt, items) for rt in args.runtimes}
+    base = runs.get("torch")
+    print(f"{'runtime':10} {'encoder resp/s':>15} {'head resp/s':>12} {'head x torch':>13} "
+          f"{'max |score - torch|':>20}")
+    for rt, (_, t_enc, t_head, scores) in runs.items():
+        ratio = f"{base[2] / t_head:13.2f}" if base else f"{'-':>13}"
+        diff = (max(abs(a - b) for got, ref in zip(scores, base[3], strict=True)
+                    for a, b in zip(got, ref, strict=True)) if base else float("nan"))
+        print(f"{rt:10} {n / t_enc:15.1f} {n / t_head:12.1f} {ratio} {diff:20.2e}")
+    if base is None:
+        return 0
+    head, t_enc, t_head, _ = base
+    embedder = head.embedder
 
     import torch
 
-    from judge.distill.features import build_features, stats_matrix
+    from judge.distill.features import build_features, build_features_np, stats_matrix
+    from judge.distill.net_numpy import load_numpy_net
 
-    n = len(responses)
     dim = head.config.embedder.dim
     vec = torch.nn.functional.normalize(torch.randn(n, dim), dim=1)
     stats = torch.from_numpy(stats_matrix([(r, q) for _, q, rs in items for r in rs]))
@@ -97,6 +129,11 @@ def main() -> int:
     with torch.inference_mode():
         head.net(build_features(vec, vec, vec, stats))
     t_net = time.perf_counter() - t0
+    numpy_net = load_numpy_net(args.head, head.config)
+    v, st = vec.numpy(), stats.numpy()
+    t0 = time.perf_counter()
+    numpy_net(build_features_np(v, v, v, st))
+    t_np = time.perf_counter() - t0
 
     counting = Counting(embedder)
     reuse = RewardHead(head.config, head.net, counting)  # type: ignore[arg-type]
@@ -106,14 +143,9 @@ def main() -> int:
     reuse.score_batch([(p, q, ["one more response to the same prompt"])])
     second = counting.texts - first
 
-    print(f"workload: {len(items)} prompts x {args.k} responses = {n} responses "
-          f"({sum(map(len, responses)) / n:.0f} characters on average)")
-    print(f"encoder alone      : {n / t_enc:8.1f} responses/s  ({t_enc:.2f} s)")
-    print(f"head (cold memory) : {n / t_head:8.1f} responses/s  ({t_head:.2f} s; also embeds "
-          f"{len({i[0] for i in items})} principle(s) and {len(items)} prompts)")
-    print(f"ratio head/encoder : {t_enc / t_head:8.3f}  (1.0 = no overhead)")
-    print(f"head network alone : {t_net * 1000:8.1f} ms for {n} responses "
-          f"({100 * t_net / t_enc:.2f}% of the encoder time)")
+    print(f"torch head / encoder: {t_enc / t_head:6.3f}  (1.0 = no overhead beyond the encoder)")
+    print(f"head network alone : torch {t_net * 1000:.1f} ms, numpy {t_np * 1000:.1f} ms for {n} "
+          f"responses ({100 * t_net / t_enc:.2f}% of the torch encoder time)")
     print(f"reuse              : {first} texts embedded for 1 principle + 1 prompt + "
           f"{len(rs)} responses; {second} for one more response to the same prompt")
     config = json.loads((Path(args.head) / "config.json").read_text())

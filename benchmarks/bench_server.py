@@ -128,7 +128,7 @@ def main() -> int:
             s = split_query(body["query"][0], body["prompts"][0])
             items.append((resolve_principle(PRINCIPLES[1]).text, s.prompt, [s.response]))
     head.embedder.embed(["warm-up"])
-    cold = RewardHead(head.config, head.net, head.embedder)
+    cold = RewardHead(head.config, head.net, head.embedder, runtime=head.runtime)
     t1 = time.perf_counter()
     cold.score_batch(items)
     in_process = time.perf_counter() - t1

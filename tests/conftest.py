@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The reward head's ONNX encoder export (built once, ~30 s) lives in the checkout's ignored
+# cache, not in the user's ~/.cache, and is reused by later test runs.
+os.environ.setdefault("JUDGE_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".judge-cache"))
 
 _real_connect = socket.socket.connect
 

@@ -1,5 +1,6 @@
 """``judge distill import | fit | eval | export``: bring in another judge's verdicts as label
-records, train a reward head on label records, measure it, and export it for other trainers."""
+records, train a reward head on label records, measure it, and export it: as a checkpoint other
+trainers load, or as the ONNX encoder a head runs on without torch."""
 
 from __future__ import annotations
 
@@ -96,19 +97,30 @@ def register(sub: Any) -> None:
     ev.set_defaults(func=run_eval)
 
     ex = ps.add_parser(
-        "export", help="write a head as a checkpoint other trainers load (TRL reward_funcs=DIR)",
-        description="Write a folder that transformers' AutoModelForSequenceClassification "
-                    "(trust_remote_code=True) and AutoTokenizer load without this package, and "
-                    "that scores like the head. The export is checked against the head on "
-                    "built-in probes before it is moved into place.")
-    ex.add_argument("out", metavar="DIR", help="folder to write (empty or absent)")
-    ex.add_argument("--format", required=True, choices=("hf-seq-cls",),
-                    help="hf-seq-cls: a transformers sequence-classification model (one logit)")
+        "export", help="export a head: a checkpoint other trainers load (TRL reward_funcs=DIR), "
+                       "or the ONNX encoder it scores with, without torch",
+        description="--format hf-seq-cls DIR: write a folder that transformers' "
+                    "AutoModelForSequenceClassification (trust_remote_code=True) and AutoTokenizer "
+                    "load without this package, and that scores like the head; it is checked "
+                    "against the head on built-in probes before it is moved into place. "
+                    "--format onnx: export the head's sentence-transformers encoder to ONNX (fp32 "
+                    "and int8) into the cache ($JUDGE_CACHE_DIR/onnx, else ~/.cache/judge/onnx), "
+                    "verify it against torch and print its record; `judge score` builds it on "
+                    "first use anyway, run this to build it ahead (an image, CI). Needs torch "
+                    "once; scoring does not.")
+    ex.add_argument("out", metavar="DIR", nargs="?",
+                    help="hf-seq-cls: folder to write (empty or absent); not used by onnx")
+    ex.add_argument("--format", required=True, choices=("hf-seq-cls", "onnx"),
+                    help="hf-seq-cls: a transformers sequence-classification model (one logit); "
+                         "onnx: the encoder for the torch-free runtime")
     ex.add_argument("--head", metavar="HEAD_DIR",
                     help="the head to export (default: the shipped head)")
     ex.add_argument("--principle", metavar="P",
-                    help="principle (library id or text) for texts that carry none")
-    ex.add_argument("--force", action="store_true", help="replace an earlier export in DIR")
+                    help="hf-seq-cls: principle (library id or text) for texts that carry none")
+    ex.add_argument("--embedder", metavar="SPEC",
+                    help="onnx: export this encoder instead of a head's (minilm | st:PATH)")
+    ex.add_argument("--force", action="store_true",
+                    help="replace an earlier export (hf-seq-cls: in DIR; onnx: in the cache)")
     ex.set_defaults(func=run_export)
 
 
@@ -276,7 +288,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from judge.distill.labels import split_items
 
     check_writable(args.json, "--json")
-    head = load_head(args.head)
+    head = load_head(args.head, runtime="torch")  # scores through the torch network
     split = head.config.training.get("split", {})
     labels = _labels(args)
     items = labels.items
@@ -305,6 +317,22 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """Export a head (see ``judge distill export --help``)."""
+    if args.format == "onnx":
+        for flag, given in (("DIR", args.out), ("--principle", args.principle)):
+            if given:
+                raise ConfigError(f"{flag} does not apply to --format onnx: the ONNX export goes "
+                                  "to the cache ($JUDGE_CACHE_DIR/onnx) and has no principle")
+        return run_export_onnx(args)
+    if args.embedder:
+        raise ConfigError("--embedder applies to --format onnx only: an hf-seq-cls export "
+                          "carries its head's encoder (choose the head with --head)")
+    if not args.out:
+        raise ConfigError("--format hf-seq-cls needs DIR, the folder to write")
+    return _export_hf(args)
+
+
+def _export_hf(args: argparse.Namespace) -> int:
+    """Write the hf-seq-cls folder."""
     _imports()
     from judge.distill.backend import default_head_dir
     from judge.distill.export_hf import export_hf_seq_cls
@@ -317,4 +345,39 @@ def run_export(args: argparse.Namespace) -> int:
     result = export_hf_seq_cls(head, args.out, principle=args.principle, force=args.force)
     print(f"wrote {result.folder} ({args.format}; max abs difference to the head "
           f"{result.max_abs_diff:.1e} on {result.probes} probes)", file=sys.stderr)
+    return 0
+
+
+def run_export_onnx(args: argparse.Namespace) -> int:
+    """Build (or find) the ONNX encoder export and print its record as JSON."""
+    import shutil
+
+    from judge.distill.embed_onnx import META_FILE, require_onnxruntime
+    from judge.distill.onnx_build import (
+        FAILED_SUFFIX,
+        build_onnx_encoder,
+        cache_root,
+        export_key,
+        source_folder,
+    )
+
+    if args.head and args.embedder:
+        raise ConfigError("--head and --embedder: give one (the head names its encoder)")
+    spec = args.embedder
+    if not spec:
+        from judge.distill.artifact import read_config
+        from judge.distill.backend import default_head_dir
+
+        spec = read_config(Path(args.head) if args.head else default_head_dir()).embedder.spec
+    require_onnxruntime()
+    source = source_folder(spec)
+    out = cache_root() / export_key(source)
+    if args.force:
+        shutil.rmtree(out, ignore_errors=True)
+        out.with_name(out.name + FAILED_SUFFIX).unlink(missing_ok=True)
+    if not (out / META_FILE).is_file():
+        print(f"building the ONNX export of '{spec}' into {out} ...", file=sys.stderr)
+        build_onnx_encoder(source, out, spec=spec)
+    record = json.loads((out / META_FILE).read_text(encoding="utf-8"))
+    print(json.dumps({"folder": str(out), **record}, indent=2))
     return 0

@@ -4,6 +4,8 @@ Loading reads JSON and safetensors only: nothing is unpickled. It refuses, with 
 :class:`~judge.errors.ArtifactError` that says what is wrong and how to fix it, a directory
 whose config is malformed or from another schema version, whose weights do not match the
 sha256 recorded in the config, or whose tensors do not fit the declared architecture.
+Reading a config and verifying the weights file need no torch; :func:`load_net` builds the
+torch network.
 """
 
 from __future__ import annotations
@@ -11,15 +13,17 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from judge.distill.arch import HeadArch
 from judge.distill.embedders import EmbedderInfo
 from judge.distill.features import FEATURES, STAT_NAMES, STATS, feature_dim
-from judge.distill.heads import HeadArch, RewardNet
 from judge.errors import ArtifactError
+
+if TYPE_CHECKING:
+    from judge.distill.heads import RewardNet
 
 SCHEMA_VERSION = 1
 KIND = "judge-reward-head"
@@ -77,6 +81,24 @@ class WeightsInfo(BaseModel):
     tensors: dict[str, list[int]]
 
 
+#: How a head can run: ``torch`` (sentence-transformers encoder, torch network), ``onnx``
+#: (the same encoder exported to ONNX, run by onnxruntime; numpy network) and ``onnx-int8``
+#: (that export with int8 dynamically quantised weights).
+RUNTIMES: tuple[str, ...] = ("torch", "onnx", "onnx-int8")
+
+
+class RuntimeRecord(BaseModel):
+    """Which runtime serves the head by default, and what each was validated with."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    """The runtime ``auto`` picks when it can run here (``onnx`` when ``validated`` is empty)."""
+    validated: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Per runtime: agreement with the torch head and accuracy on held-out data, the command
+    and library versions it was measured with."""
+
+
 class HeadConfig(BaseModel):
     """``config.json`` of a head directory."""
 
@@ -93,6 +115,7 @@ class HeadConfig(BaseModel):
     training: dict[str, Any] = Field(default_factory=dict)
     metrics: dict[str, Any] = Field(default_factory=dict)
     library_versions: dict[str, str] = Field(default_factory=dict)
+    runtime: RuntimeRecord = RuntimeRecord()
     weights: WeightsInfo
 
 
@@ -133,6 +156,7 @@ def save_head(folder: str | Path, config: dict[str, Any], net: RewardNet, card: 
     Raises:
         ArtifactError: ``folder`` already holds a head and ``overwrite`` is False.
     """
+    import torch
     from safetensors.torch import save_file
 
     out = Path(folder)
@@ -187,16 +211,13 @@ def read_config(folder: str | Path) -> HeadConfig:
                             "retrain the head") from None
 
 
-def load_net(folder: str | Path, config: HeadConfig) -> RewardNet:
-    """Build the network a config declares and load its verified weights.
+def verified_weights(folder: str | Path, config: HeadConfig) -> Path:
+    """The weights file, checked against the sha256 and feature size the config records.
 
     Raises:
-        ArtifactError: weights missing, not matching the recorded sha256, or not fitting the
-            architecture.
+        ArtifactError: missing, not matching the recorded sha256, or a feature size that does
+            not fit the embedder.
     """
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     path = Path(folder) / config.weights.file
     if not path.is_file():
         raise ArtifactError(f"{path} is missing; the head directory is incomplete")
@@ -207,17 +228,38 @@ def load_net(folder: str | Path, config: HeadConfig) -> RewardNet:
     if config.feature_dim != expected_dim:
         raise ArtifactError(f"{folder}: feature_dim {config.feature_dim} does not fit a "
                             f"{config.embedder.dim}-d embedder ({expected_dim} expected)")
+    return path
+
+
+def check_tensors(path: Path, config: HeadConfig, got: dict[str, tuple[int, ...]],
+                  expected: dict[str, tuple[int, ...]]) -> None:
+    """Refuse tensors whose names or shapes differ from the declared architecture's."""
+    if got != expected:
+        diff = sorted(set(got.items()) ^ set(expected.items()))[:4]
+        raise ArtifactError(f"{path}: tensors do not fit the declared architecture "
+                            f"{config.architecture.kind} (first differences: {diff})")
+
+
+def load_net(folder: str | Path, config: HeadConfig) -> RewardNet:
+    """Build the torch network a config declares and load its verified weights.
+
+    Raises:
+        ArtifactError: weights missing, not matching the recorded sha256, or not fitting the
+            architecture.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from judge.distill.heads import RewardNet
+
+    path = verified_weights(folder, config)
     net = RewardNet(config.architecture, config.feature_dim)
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError) as exc:
         raise ArtifactError(f"{path}: not a readable safetensors file ({exc})") from None
-    expected = net.expected_tensors()
-    got = {k: tuple(v.shape) for k, v in tensors.items()}
-    if got != expected:
-        diff = sorted(set(got.items()) ^ set(expected.items()))[:4]
-        raise ArtifactError(f"{path}: tensors do not fit the declared architecture "
-                            f"{config.architecture.kind} (first differences: {diff})")
+    check_tensors(path, config, {k: tuple(v.shape) for k, v in tensors.items()},
+                  net.expected_tensors())
     net.load_state_dict({k: v.float() for k, v in tensors.items()})
     net.eval()
     return net

@@ -2,7 +2,9 @@
 
 ``head`` loads the shipped default head; ``head:DIR`` loads the head in DIR. Options
 (``-B KEY=VALUE`` on the command line): ``batch_size`` and ``device`` for the embedder,
-``embedder`` to load the same encoder from another spec, ``check_embedder`` (default true).
+``embedder`` to load the same encoder from another spec, ``check_embedder`` (default true),
+``runtime`` (``auto``, ``torch``, ``onnx``, ``onnx-int8``: see :mod:`judge.distill.head`; the
+onnx ones score without importing torch).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -44,6 +46,7 @@ class HeadOptions(BackendOptions):
     embedder: str | None = None
     check_embedder: bool = True
     cache_size: int = Field(4096, ge=0)
+    runtime: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
 
 
 def default_head_dir() -> Path:
@@ -85,12 +88,14 @@ class HeadBackend:
         return results  # type: ignore[no-any-return]
 
     def fingerprint(self) -> str | None:
-        """The head's identity for resumable runs: its weights' hash and the embedder it reads
-        with (see :mod:`judge.identity`)."""
+        """The head's identity for resumable runs: its weights' hash, the embedder it reads
+        with and, unless torch, the runtime (int8 numerics differ; see :mod:`judge.identity`)."""
         config = getattr(self.head, "config", None)
         weights = getattr(getattr(config, "weights", None), "sha256", None)
         embedder = getattr(self.head, "_embedder_spec", None)
-        return None if weights is None else f"{weights}:{embedder}"
+        runtime = getattr(self.head, "runtime", "torch")
+        suffix = "" if runtime == "torch" else f":{runtime}"
+        return None if weights is None else f"{weights}:{embedder}{suffix}"
 
     def close(self) -> None:
         """Nothing to release (the embedder is shared per process)."""
@@ -102,7 +107,8 @@ def create(target: str, **options: Any) -> HeadBackend:
     Raises:
         ConfigError: unknown options or a missing directory.
         ArtifactError: the head is damaged or incompatible.
-        MissingDependency: torch / sentence-transformers are not installed.
+        MissingDependency: torch / sentence-transformers are not installed (or onnxruntime,
+            for runtime=onnx).
     """
     opts = parse_options(HeadOptions, "head", options)
     folder = Path(target).expanduser() if target else default_head_dir()
@@ -120,5 +126,5 @@ def create(target: str, **options: Any) -> HeadBackend:
     embedder_options: dict[str, Any] = {k: v for k, v in (("batch_size", opts.batch_size),
                                           ("device", opts.device)) if v is not None}
     head = load_head(folder, embedder_spec=opts.embedder, check_embedder=opts.check_embedder,
-                     cache_size=opts.cache_size, **embedder_options)
+                     cache_size=opts.cache_size, runtime=opts.runtime, **embedder_options)
     return HeadBackend(head, f"head:{target}" if target else "head")

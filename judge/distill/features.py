@@ -70,3 +70,12 @@ def build_features(p: Any, q: Any, r: Any, s: Any) -> Any:
 
     outer = (p.unsqueeze(2) * s.unsqueeze(1)).flatten(1)
     return torch.cat([r, p * r, q * r, (p - r).abs(), (q - r).abs(), p, q, s, outer], dim=1)
+
+
+def build_features_np(p: np.ndarray, q: np.ndarray, r: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """``pqr-v1`` rows from numpy arrays (the same layout as :func:`build_features`)."""
+    outer = (p[:, :, None] * s[:, None, :]).reshape(len(p), -1)
+    out: np.ndarray = np.concatenate(
+        [r, p * r, q * r, np.abs(p - r), np.abs(q - r), p, q, s, outer], axis=1,
+        dtype=np.float32)
+    return out

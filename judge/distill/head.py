@@ -15,11 +15,20 @@ is cut before tokenising so a 10 MB response costs no more than a long one), ``e
 for a blank response, and ``principle_out_of_distribution`` when the principle's embedding is
 far from every principle the head was trained on (its cosine to the nearest one is below the
 threshold recorded at training time).
+
+**Runtimes.** ``torch`` runs the sentence-transformers encoder and the torch network; ``onnx``
+runs the same encoder exported to ONNX (onnxruntime, ``tokenizers``) and the network in numpy,
+without importing torch, transformers or sentence-transformers; ``onnx-int8`` is that export
+with int8 weights. ``auto`` (the default) picks the runtime the head's config records as
+validated (``runtime.default``; ``onnx`` for a head with no validation record), when
+onnxruntime is installed and the export exists or can be built
+(:mod:`judge.distill.onnx_build`), else ``torch``.
 """
 
 from __future__ import annotations
 
 import base64
+import logging
 import re
 import threading
 from collections import OrderedDict
@@ -29,19 +38,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from judge.distill.artifact import HeadConfig, load_net, read_config
+from judge.distill.artifact import RUNTIMES, HeadConfig, load_net, read_config
 from judge.distill.embedders import Embedder, load_embedder
-from judge.distill.features import build_features, stats_matrix
-from judge.distill.heads import RewardNet
-from judge.errors import ArtifactError, ConfigError
+from judge.distill.features import build_features, build_features_np, stats_matrix
+from judge.distill.net_numpy import NumpyNet, load_numpy_net
+from judge.errors import ArtifactError, ConfigError, JudgeError
 from judge.principles import Principle, resolve_principle
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 #: Characters of a response read at most; the rest is cut before tokenising (flag ``truncated``).
 READ_CHARS = 65_536
 TRUNCATED, EMPTY, PRINCIPLE_OOD = "truncated", "empty_response", "principle_out_of_distribution"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -110,21 +119,26 @@ class RewardHead:
 
     Args:
         config: the head's validated config.
-        net: the network with loaded weights.
+        net: the network with loaded weights: a torch ``RewardNet`` or a :class:`NumpyNet`.
         embedder: an embedder to use instead of loading the one the config names.
         check_embedder: refuse an embedder whose revision or input format differs from the
             one the head was trained on.
         cache_size: principle and prompt vectors kept in memory.
         embedder_options: options for :func:`load_embedder` (``batch_size``, ``device``).
+        runtime: ``torch``, ``onnx`` or ``onnx-int8`` (resolved; see the module docstring):
+            which encoder is loaded on first use.
     """
 
-    def __init__(self, config: HeadConfig, net: RewardNet, embedder: Embedder | None = None, *,
+    def __init__(self, config: HeadConfig, net: Any, embedder: Embedder | None = None, *,
                  check_embedder: bool = True, cache_size: int = 4096,
                  embedder_spec: str | None = None,
-                 embedder_options: dict[str, Any] | None = None, folder: Path | None = None
-                 ) -> None:
+                 embedder_options: dict[str, Any] | None = None, folder: Path | None = None,
+                 runtime: str = "torch") -> None:
+        if runtime not in RUNTIMES:
+            raise ConfigError(f"unknown runtime '{runtime}': use {', '.join(RUNTIMES)}")
         self.config = config
         self.net = net
+        self.runtime = runtime
         self.folder = folder
         self._embedder = embedder
         self._embedder_spec = embedder_spec or config.embedder.spec
@@ -149,7 +163,14 @@ class RewardHead:
     def embedder(self) -> Embedder:
         """The embedder (loaded on first use and checked against the config)."""
         if self._embedder is None:
-            embedder = load_embedder(self._embedder_spec, **self._embedder_options)
+            embedder: Embedder
+            if self.runtime == "torch":
+                embedder = load_embedder(self._embedder_spec, **self._embedder_options)
+            else:
+                from judge.distill.onnx_build import load_onnx_embedder
+
+                options = {k: v for k, v in self._embedder_options.items() if k != "device"}
+                embedder = load_onnx_embedder(self._embedder_spec, self.runtime, **options)
             self._verify(embedder)
             self._embedder = embedder
         return self._embedder
@@ -210,14 +231,10 @@ class RewardHead:
         if not pairs:
             return [HeadScores([], [] if self._is_ensemble else None, fl, pr, sims.get(p))
                     for (p, _, _), (fl, pr) in zip(items, flags, strict=True)]
-        feats = build_features(torch.from_numpy(np.stack(flat_p)),
-                               torch.from_numpy(np.stack(flat_q)),
-                               torch.from_numpy(np.stack(flat_r)),
-                               torch.from_numpy(stats_matrix(pairs)))
-        with torch.inference_mode():
-            out = self.net(feats)
+        out = self._forward(np.stack(flat_p), np.stack(flat_q), np.stack(flat_r),
+                            stats_matrix(pairs))
         mean = out.mean(0).tolist()
-        spread = out.std(0, unbiased=False).tolist()
+        spread = out.std(0).tolist()  # population spread, as torch's std(unbiased=False)
         results, cursor = [], 0
         for (p, _, rs), (fl, pr) in zip(items, flags, strict=True):
             k = len(rs)
@@ -226,6 +243,18 @@ class RewardHead:
                                       fl, pr, sims.get(p)))
             cursor += k
         return results
+
+    def _forward(self, p: np.ndarray, q: np.ndarray, r: np.ndarray, s: np.ndarray
+                 ) -> np.ndarray:
+        """Member scores ``(members, n)`` for stacked principle/prompt/response vectors."""
+        if isinstance(self.net, NumpyNet):
+            return self.net(build_features_np(p, q, r, s))
+        import torch
+
+        feats = build_features(*(torch.from_numpy(x) for x in (p, q, r, s)))
+        with torch.inference_mode():
+            out: np.ndarray = self.net(feats).numpy()
+        return out
 
     def _response_flags(self, responses: Sequence[str]) -> tuple[list[str], list[str]]:
         """``truncated`` / ``empty_response`` flags of one item, with the reasons."""
@@ -286,12 +315,59 @@ class RewardHead:
         """Name, embedder, architecture, score meaning and headline metrics."""
         c = self.config
         return {"name": c.name, "embedder": c.embedder.model_id, "architecture": c.architecture.kind,
-                "score": c.score.meaning, "metrics": c.metrics.get("headline", {})}
+                "runtime": self.runtime, "score": c.score.meaning,
+                "metrics": c.metrics.get("headline", {})}
+
+
+def resolve_runtime(requested: str, config: HeadConfig, *, embedder_spec: str,
+                    device: str | None = None, embedder: Embedder | None = None) -> str:
+    """The runtime a head will use (see the module docstring for ``auto``).
+
+    Raises:
+        ConfigError: an unknown runtime, or an onnx one with a GPU device or a given embedder.
+        MissingDependency: an onnx runtime asked for without onnxruntime / tokenizers.
+    """
+    if requested not in ("auto", *RUNTIMES):
+        raise ConfigError(f"unknown runtime '{requested}': use auto, {', '.join(RUNTIMES)}")
+    on_gpu = device not in (None, "cpu")
+    if requested == "torch" or (requested == "auto" and (on_gpu or embedder is not None)):
+        return "torch"
+    if requested != "auto":
+        if on_gpu:
+            raise ConfigError(f"runtime {requested} runs on the CPU; drop device={device} or use "
+                              "runtime=torch")
+        if embedder is not None:
+            raise ConfigError(f"runtime {requested} loads its own encoder; do not pass an embedder")
+        from judge.distill.embed_onnx import require_onnxruntime
+        from judge.distill.onnx_build import source_folder
+
+        require_onnxruntime()
+        source_folder(embedder_spec)
+        return requested
+    return _auto_runtime(config, embedder_spec)
+
+
+def _auto_runtime(config: HeadConfig, embedder_spec: str) -> str:
+    from judge.distill.embed_onnx import require_onnxruntime
+    from judge.distill.onnx_build import export_ready
+
+    try:
+        require_onnxruntime()
+        ready = export_ready(embedder_spec)
+    except JudgeError:
+        return "torch"
+    if not ready:
+        return "torch"
+    record = config.runtime
+    if record.default == "torch" and not record.validated:
+        return "onnx"  # never validated: fp32 ONNX, checked against torch when it was built
+    return record.default
 
 
 def load_head(folder: str | Path, *, embedder: Embedder | None = None,
               embedder_spec: str | None = None, check_embedder: bool = True,
-              cache_size: int = 4096, **embedder_options: Any) -> RewardHead:
+              cache_size: int = 4096, runtime: str = "auto",
+              **embedder_options: Any) -> RewardHead:
     """Load a head directory (the embedder itself loads on first use).
 
     Args:
@@ -301,14 +377,20 @@ def load_head(folder: str | Path, *, embedder: Embedder | None = None,
             another folder); still checked against the recorded revision.
         check_embedder: see :class:`RewardHead`.
         cache_size: principle/prompt vectors kept in memory.
-        **embedder_options: passed to :func:`load_embedder`.
+        runtime: ``auto``, ``torch``, ``onnx`` or ``onnx-int8`` (see the module docstring).
+        **embedder_options: passed to :func:`load_embedder` (``batch_size`` also to the onnx
+            encoder).
 
     Raises:
         ArtifactError: the directory is incomplete, tampered with or incompatible.
+        MissingDependency: an onnx runtime without onnxruntime installed.
     """
     path = Path(folder)
     config = read_config(path)
-    net = load_net(path, config)
+    spec = embedder_spec or config.embedder.spec
+    chosen = resolve_runtime(runtime, config, embedder_spec=spec,
+                             device=embedder_options.get("device"), embedder=embedder)
+    net = load_net(path, config) if chosen == "torch" else load_numpy_net(path, config)
     return RewardHead(config, net, embedder, check_embedder=check_embedder,
                       cache_size=cache_size, embedder_spec=embedder_spec,
-                      embedder_options=embedder_options, folder=path)
+                      embedder_options=embedder_options, folder=path, runtime=chosen)

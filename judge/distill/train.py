@@ -193,7 +193,7 @@ class FitResult:
         text = card if card is not None else render_card(self.config)
         save_head(folder, self.config, self.net, text, overwrite=overwrite,
                   dtype=dtype)  # type: ignore[arg-type]
-        return load_head(folder)
+        return load_head(folder, runtime="torch")
 
 
 def headline(report: dict[str, Any] | None) -> dict[str, Any]:

@@ -114,7 +114,7 @@ def native(minilm):  # type: ignore[no-untyped-def]
     from judge.distill.backend import default_head_dir
     from judge.distill.head import load_head
 
-    return load_head(default_head_dir())
+    return load_head(default_head_dir(), runtime="torch")
 
 
 @pytest.fixture(scope="module")

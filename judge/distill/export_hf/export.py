@@ -248,7 +248,7 @@ def export_hf_seq_cls(head_dir: str | Path, out: str | Path, *, principle: str |
     target = Path(out)
     _check_target(target, force)
     default = principle_text(principle) if principle is not None else None
-    head = load_head(head_dir)
+    head = load_head(head_dir, runtime="torch")   # the fp32 computation the export copies
     model, byte_tok = _build(head, default, str(head_dir))
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
