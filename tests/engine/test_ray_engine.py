@@ -1,7 +1,8 @@
 """``--engine ray`` on a real local Ray cluster (2 CPUs, started once for this module).
 
-Each Ray run starts fresh actors that load their model, so this module takes minutes on a busy
-2-core machine: label and bench on the head run by default, the rest with ``-m slow``.
+Each Ray run starts fresh actors that load their model (about a minute for the module on an idle
+2-core machine, several when it is busy): label on the head and on the tiny transformers model,
+bench in both modes and the distill embedding step all run by default.
 
 Label and bench runs through the actor pool are compared row by row with the local engine's
 output (byte for byte for the reward head), after a worker process is SIGKILLed mid-run; a rerun
@@ -148,7 +149,6 @@ def test_label_on_ray_with_a_killed_worker_matches_local_and_resumes(
     store.close()
 
 
-@pytest.mark.slow  # another two actors loading a model; label and bench on the head run by default
 def test_label_with_the_tiny_transformers_model_matches_local(cluster: Any, tmp_path: Path,
                                                               tiny_model_dir: Path) -> None:
     pytest.importorskip("judge.backends.hf.engine")
@@ -167,7 +167,7 @@ def test_label_with_the_tiny_transformers_model_matches_local(cluster: Any, tmp_
     assert all(r["raw"] and r["provenance"]["backend"].startswith("transformers") for r in b)
 
 
-@pytest.mark.parametrize("both", [pytest.param(False, marks=pytest.mark.slow), True])
+@pytest.mark.parametrize("both", [False, True])
 def test_bench_on_ray_writes_the_local_records(cluster: Any, tmp_path: Path, both: bool) -> None:
     suite = load_suite("sample")
     judge = HEAD.build()
@@ -189,7 +189,6 @@ def test_bench_on_ray_writes_the_local_records(cluster: Any, tmp_path: Path, bot
     assert all(("orders" in r) == both for r in records)
 
 
-@pytest.mark.slow
 def test_distill_embedding_on_ray_fills_the_cache_with_the_local_vectors(
         cluster: Any, tmp_path: Path) -> None:
     from judge.distill.cache import EmbedderSpec, EmbeddingCache
