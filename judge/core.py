@@ -84,6 +84,9 @@ class Judge:
     ) -> None:
         if permutations < 1:
             raise ConfigError(f"permutations must be >= 1, got {permutations}")
+        if pointwise and permutations > 1:
+            raise ConfigError("--permutations does not apply to --pointwise: each response is "
+                              "judged alone, so there is no order to permute")
         refuse_for_scoring(backend, permutations=permutations, structured=structured,
                            template=template, templates_dir=templates_dir, sampling=sampling,
                            pointwise=pointwise)
@@ -236,8 +239,8 @@ class Judge:
         tpl = self.template_for(mode)
         ids = list(item.responses)
         count = 2 if both_orders else self.permutations
-        if mode == "pointwise" and len(ids) > 1:   # each response alone, `count` runs each
-            orders = [[c] for c in ids for _ in range(count)]
+        if mode == "pointwise" and len(ids) > 1:   # each response alone: one run each
+            orders = [[c] for c in ids]
         else:
             orders = presentation_orders(ids, seed=self.seed,
                                          item_key=self._item_key(principle, item),

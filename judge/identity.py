@@ -44,12 +44,17 @@ class JudgeConfig(BaseModel):
     pointwise: bool = False
     """Lists judged one response at a time (``Judge(pointwise=True)``)."""
 
+    def identity(self) -> dict[str, Any]:
+        """The configuration as hashed for resume keys (``pointwise`` only when on, so judges
+        from before the option keep their fingerprints and bench runs stay resumable)."""
+        dumped = self.model_dump(mode="json")
+        if not self.pointwise:
+            del dumped["pointwise"]
+        return dumped
+
     def fingerprint(self) -> str:
         """A short content hash of the whole configuration."""
-        dumped = self.model_dump(mode="json")
-        if not self.pointwise:          # judges from before the option keep their fingerprint
-            del dumped["pointwise"]
-        return json_hash(dumped)
+        return json_hash(self.identity())
 
 
 def backend_fingerprint(backend: Any) -> str | None:

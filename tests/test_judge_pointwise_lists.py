@@ -37,19 +37,35 @@ def test_one_unscorable_response_leaves_the_list_unranked() -> None:
     assert v.parsed_runs == 2
 
 
-def test_a_lost_run_of_one_response_makes_the_list_partial() -> None:
-    first = {"done": False}
+def test_permutations_do_not_apply() -> None:
+    with pytest.raises(ConfigError, match="--permutations does not apply to --pointwise"):
+        Judge(ScriptedBackend(honest_judge), principle="correct-then-concise", pointwise=True,
+              permutations=2)
 
-    def flaky(request: GenerationRequest) -> str:
-        if shown(request)["response"] == "alpha answer" and not first["done"]:
-            first["done"] = True
-            return "no verdict"
-        return honest_judge(request)
 
-    v = Judge(ScriptedBackend(flaky), principle="correct-then-concise", pointwise=True,
-              permutations=2, shuffle=False).rank_one(prompt="q", responses=RESPONSES)
-    assert v.runs == 6 and v.parsed_runs == 5
-    assert v.status == "partial" and v.ranking == ["a", "b", "c"]
+def test_bench_both_orders_scores_a_pointwise_list_once(tmp_path) -> None:
+    from judge.bench.published.orders import judge_both_orders
+    from judge.bench.suites import load_suite
+
+    suite = tmp_path / "pairs.jsonl"
+    suite.write_text("".join(json.dumps({"prompt": f"q{n}", "chosen": "alpha answer",
+                                         "rejected": "bravo answer"}) + "\n" for n in range(3)))
+    items = load_suite(f"pairwise:{suite}").items
+    backend = ScriptedBackend(lambda r: json.dumps({"score": 3}))    # every answer ties
+    judge = Judge(backend, principle="correct-then-concise", pointwise=True)
+    got: list = []
+    judge_both_orders(judge, items, lambda n, entries, j: got.append(entries))
+    assert len(backend.requests) == 6                      # 3 lists x 2 answers, once each
+    for first, second in got:                              # a tie cannot pose as position bias
+        assert first["ranking"] == second["ranking"] and second["scored_once"]
+
+
+def test_bench_runs_from_before_the_option_keep_their_config_hash() -> None:
+    from judge.hashing import json_hash
+
+    config = Judge(ScriptedBackend(honest_judge), principle="correct-then-concise").config()
+    before = {k: v for k, v in config.model_dump(mode="json").items() if k != "pointwise"}
+    assert config.identity() == before and config.fingerprint() == json_hash(before)
 
 
 def _with_logprobs(score: int, dist: dict[str, float]) -> Generation:

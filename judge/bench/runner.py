@@ -174,7 +174,7 @@ def run_suite(suite: Suite, judge: Judge, out_dir: str | Path, *, chunk_size: in
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     # the judge's identity (its fingerprint is the hash of this), plus the both-orders protocol
-    config = judge.config().model_dump(mode="json") | ({"orders": ORDERS} if both else {})
+    config = judge.config().identity() | ({"orders": ORDERS} if both else {})
     config_hash = json_hash(config)
     manifest_path = out / MANIFEST
     manifest: dict[str, Any] = {}

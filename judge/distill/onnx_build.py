@@ -94,8 +94,11 @@ def source_folder(spec: str) -> Path:
 def export_key(folder: Path) -> str:
     """The cache key of a model folder's export (cheap: file stats, no hashing of weights)."""
     import onnxruntime
+    import tokenizers
 
-    digest = hashlib.sha256(f"{FORMAT}|{onnxruntime.__version__}|{folder}".encode())
+    # a new onnxruntime or tokenizers (the run-time tokeniser) builds and verifies it again
+    digest = hashlib.sha256(f"{FORMAT}|{onnxruntime.__version__}|{tokenizers.__version__}|"
+                            f"{folder}".encode())
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         stat = path.stat()
         digest.update(f"|{path.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns}".encode())

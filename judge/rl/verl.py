@@ -214,6 +214,8 @@ async def compute_score_async(data_source: Any = None, solution_str: str | None 
 
 _CLIENTS: dict[Any, Any] = {}
 _CLIENTS_LOCK = threading.Lock()
+# a forked worker must not share its parent's open connections
+os.register_at_fork(after_in_child=_CLIENTS.clear)
 
 
 def _pool(httpx: Any) -> Any:

@@ -217,6 +217,24 @@ def test_windows_and_stats_match_the_native_code(native, exported: Path) -> None
     assert all(stats(t, "a prompt?") == text_stats(t, "a prompt?") for t in texts)
 
 
+def test_principle_cache_evicts_least_recently_used_without_losing_a_vector(
+        exported: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from transformers import AutoModelForSequenceClassification
+
+    model = AutoModelForSequenceClassification.from_pretrained(str(exported),
+                                                               trust_remote_code=True)
+    monkeypatch.setattr(sys.modules[type(model).__module__], "_PRINCIPLE_CACHE", 2)
+    texts = [f"<|principle|>Prefer answers about topic {n}.<|prompt|>q<|response|>an answer"
+             for n in range(4)]
+    fresh = [float(model.score_texts([t])[0]) for t in texts]   # one at a time, cache cycling
+    model._principles.clear()
+    model.score_texts(texts[:2])                                # cache full: topics 0, 1
+    mixed = model.score_texts([texts[0], texts[3]])             # 0 cached + a new one (evicts 1)
+    assert [float(x) for x in mixed] == pytest.approx([fresh[0], fresh[3]], abs=1e-6)
+    assert list(model._principles) == ["Prefer answers about topic 0.",
+                                       "Prefer answers about topic 3."]
+
+
 @pytest.mark.parametrize(("text", "want"), [
     ("<|principle|>P<|prompt|>Q<|response|>R", ("P", "Q", "R")),
     ("<|principle|>\nP\n<|prompt|>\nQ\n\n<|response|>\nR\n", ("P", "Q\n", "R\n")),

@@ -6,8 +6,8 @@ transformers judge backend and the last-token embedder therefore read GGUF model
 :func:`converted_folder`: the first call converts the file and writes an ordinary model folder
 under the cache; later calls (and later runs) load that folder directly.
 
-The cache entry is named by the file's SHA-256 and the transformers version, so a changed file
-or a transformers upgrade converts again; it is written to a temporary folder and renamed into
+The cache entry is named by the file's SHA-256 and the converter, transformers and gguf
+versions, so a changed file or an upgrade converts again; it is written to a temporary folder and renamed into
 place, so an interrupted conversion leaves nothing half-written behind.
 """
 
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 #: Folder the converted models live in (``$JUDGE_CACHE_DIR/gguf`` or ``./.judge-cache/gguf``).
 CACHE_SUBDIR = "gguf"
+#: Version of this conversion; part of the cache key with the transformers and gguf versions.
+CONVERTER = "gguf-convert/1"
 
 
 def is_gguf(path: str | Path) -> bool:
@@ -67,11 +69,12 @@ def converted_folder(path: str | Path, *, cache_dir: Path | None = None) -> Path
         raise missing_dependency("loading a GGUF model with transformers", "transformers",
                                  "hf") from None
     try:
-        import gguf  # noqa: F401  (transformers reads GGUF files through it)
+        import gguf  # transformers reads GGUF files through it
     except ImportError:
         raise missing_dependency("loading a GGUF model with transformers", "gguf", "hf") from None
     root = cache_dir or cache_root()
-    key = f"{file_digest(source)[:16]}-tf{transformers.__version__}"
+    versions = f"{CONVERTER}|{transformers.__version__}|{getattr(gguf, '__version__', '?')}"
+    key = f"{file_digest(source)[:16]}-{hashlib.sha256(versions.encode()).hexdigest()[:8]}"
     target = root / f"{source.stem}-{key}"
     if (target / "config.json").is_file():
         return target
@@ -104,5 +107,10 @@ def _convert(source: Path, out: Path) -> None:
     model.hf_quantizer = None  # type: ignore[assignment]  # a plain attribute, not a submodule
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    model.save_pretrained(str(out))
-    tokenizer.save_pretrained(str(out))
+    try:
+        model.save_pretrained(str(out))
+        tokenizer.save_pretrained(str(out))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot write the converted model of '{source}' to {out.parent}: "
+                          f"{exc}; set $JUDGE_CACHE_DIR to a writable folder with ~4x the "
+                          "file's size free") from None

@@ -43,9 +43,10 @@ def judge_both_orders(judge: Judge, items: Sequence[GoldItem],
     """
     fixed = copy.copy(judge)
     fixed.shuffle, fixed.permutations = False, 1
-    # a scoring backend (reward head) scores each response alone: the reverse order would get
-    # the same scores, so it is not scored twice (JudgeBench's single-game mode for reward models)
-    alone = isinstance(judge.backend, ScoringBackend)
+    # a scoring backend (reward head), or a judge run --pointwise, scores each response alone:
+    # the reverse order would get the same scores, so it is not scored twice (JudgeBench's
+    # single-game mode for reward models), and score ties cannot pose as position bias
+    alone = isinstance(judge.backend, ScoringBackend) or judge.pointwise
     orders = [order_pair(it, judge) for it in items]
     batch = []
     for it, pair in zip(items, orders, strict=True):

@@ -290,12 +290,14 @@ class JudgeHeadForSequenceClassification(PreTrainedModel):
         index = {t: i for i, t in enumerate(unique + known)}
         device = self.bert.embeddings.word_embeddings.weight.device
         parts = [self.embed(unique)] if unique else []
+        if known:       # read the cached ones before new principles can evict them
+            for p in known:
+                self._principles.move_to_end(p)
+            parts.append(torch.stack([self._principles[p] for p in known]).to(device))
         for p in dict.fromkeys(p for p, _, _ in triples if p not in known):
             self._principles[p] = parts[0][index[p]].detach().cpu()
             if len(self._principles) > _PRINCIPLE_CACHE:
-                self._principles.popitem(last=False)
-        if known:
-            parts.append(torch.stack([self._principles[p] for p in known]).to(device))
+                self._principles.popitem(last=False)      # the least recently used
         return torch.cat(parts), index
 
     def score_texts(self, texts: list[str]) -> torch.Tensor:
