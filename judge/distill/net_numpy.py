@@ -10,6 +10,7 @@ here), far inside the float32 noise of the encoder that feeds the head.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -81,7 +82,13 @@ class NumpyNet:
                 tensors[f"members.{m}.{n}bias"].astype(np.float32)) for n in names])
 
     def __call__(self, features: np.ndarray) -> np.ndarray:
-        """Scores of shape ``(members, n)``."""
+        """Scores of shape ``(members, n)``, computed with one BLAS thread: a multi-threaded
+        sgemm sums in another order, so scores would change in the last bits with the machine's
+        thread count (a Ray actor and a local run would disagree)."""
+        with _one_blas_thread():
+            return self._forward(features)
+
+    def _forward(self, features: np.ndarray) -> np.ndarray:
         z = np.clip((features - self.mean) / self.std, -Z_CLIP, Z_CLIP, dtype=np.float32)
         out = np.empty((self.members, len(z)), dtype=np.float32)
         for m, layers in enumerate(self.layers):
@@ -92,6 +99,19 @@ class NumpyNet:
                     h = gelu(h)
             out[m] = h[:, 0]
         return out
+
+
+_CONTROLLER: Any = None
+
+
+def _one_blas_thread() -> Any:
+    """A context that limits numpy's BLAS to one thread (the network is small: no loss)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
 
 
 def load_numpy_net(folder: str | Path, config: HeadConfig) -> NumpyNet:

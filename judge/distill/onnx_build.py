@@ -173,6 +173,8 @@ def load_onnx_embedder(spec: str, variant: str, *, build: bool = True, batch_siz
     Raises:
         ArtifactError, ConfigError, MissingDependency: see :func:`encoder_dir`.
     """
+    if threads is None and os.environ.get("OMP_NUM_THREADS", "").isdigit():
+        threads = int(os.environ["OMP_NUM_THREADS"])   # the session's thread count: its numerics
     with _LOCK:
         folder = encoder_dir(spec, build=build)
         key = (str(folder), variant, batch_size, threads)
