@@ -93,6 +93,9 @@ def main() -> None:
     rows = pairs_from_rmbench(Path(args.data), args.pairs, args.max_chars, args.style, args.seed)
     items = out / "items.jsonl"
     items.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    (out / "pairs.jsonl").write_text("".join(json.dumps({   # the same pairs for `bench run pairwise:`
+        "id": r["id"], "prompt": r["prompt"], "chosen": r["responses"]["chosen"],
+        "rejected": r["responses"]["rejected"]}) + "\n" for r in rows), encoding="utf-8")
     print(f"{len(rows)} RM-Bench pairs ({args.style}, answers <= {args.max_chars} chars)",
           file=sys.stderr)
 
