@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from judge.distill.embedders import EmbedderInfo, files_revision, l2_normalise, quiet_loading
+from judge.backends.shared.quiet import quiet_loading
+from judge.distill.embedders import EmbedderInfo, files_revision, l2_normalise
 from judge.errors import ConfigError, missing_dependency
 
 MINILM_ID = "sentence-transformers/all-MiniLM-L6-v2"

@@ -19,13 +19,11 @@ records so that it is never fed vectors from a different encoder.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
-import logging
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -135,30 +133,6 @@ def files_revision(folder: Path, patterns: Sequence[str] = ("*.json", "*.safeten
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()[:16]
-
-
-@contextlib.contextmanager
-def quiet_loading() -> Iterator[None]:
-    """Silence transformers' weight-loading progress bar and info logs (the library never prints)."""
-    try:
-        from transformers.utils import logging as hf_logging
-    except ImportError:  # pragma: no cover - transformers is a hard dep of sentence-transformers
-        yield
-        return
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    level = hf_logging.get_verbosity()
-    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
-    st_logger = logging.getLogger("sentence_transformers")
-    st_level = st_logger.level
-    st_logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(level)
-        st_logger.setLevel(st_level)
-        if was_enabled:
-            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
 
 
 def l2_normalise(x: np.ndarray) -> np.ndarray:

@@ -247,3 +247,17 @@ def test_unknown_option_and_missing_model_are_config_errors(tiny_model_dir, tmp_
         load_backend(f"transformers:{tmp_path}/nope")
     with pytest.raises(ConfigError, match="needs a model"):
         load_backend("transformers:")
+
+
+def test_loading_prints_no_library_progress_bars(tiny_model_dir, tmp_path):
+    import subprocess
+    import sys
+
+    rows = tmp_path / "in.jsonl"
+    rows.write_text(json.dumps({"prompt": "q", "responses": ["a", "b"]}) + "\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "judge", "rank", "-i", str(rows), "-o", str(tmp_path / "o.jsonl"),
+         "--backend", f"transformers:{tiny_model_dir}", "--principle", "correct-then-concise",
+         "--max-tokens", "8", "-q"], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode in (0, 3), done.stderr[-2000:]
+    assert "Loading weights" not in done.stderr and "it/s" not in done.stderr, done.stderr

@@ -50,6 +50,7 @@ from judge.backends.shared.options import (
     parse_options,
     require_device,
 )
+from judge.backends.shared.quiet import quiet_loading
 from judge.backends.shared.tokens import token_pieces
 from judge.errors import ConfigError, missing_dependency
 from judge.types import Generation, GenerationRequest, TokenLogprob, Usage
@@ -161,9 +162,10 @@ class HFBackend:
         elif not Path(path).exists() and path.startswith((".", "/", "~")):
             raise ConfigError(f"transformers backend: model folder '{path}' does not exist")
         try:
-            tokenizer = transformers.AutoTokenizer.from_pretrained(
-                folder, trust_remote_code=opts.trust_remote_code)
-            model = transformers.AutoModelForCausalLM.from_pretrained(folder, **kwargs)
+            with quiet_loading():
+                tokenizer = transformers.AutoTokenizer.from_pretrained(
+                    folder, trust_remote_code=opts.trust_remote_code)
+                model = transformers.AutoModelForCausalLM.from_pretrained(folder, **kwargs)
         except (OSError, ValueError) as exc:
             raise ConfigError(f"transformers backend: cannot load '{path}': {exc}") from None
         if not opts.device_map:

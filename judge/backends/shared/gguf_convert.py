@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from judge.backends.shared.gguf import gguf_metadata
+from judge.backends.shared.quiet import quiet_loading
 from judge.errors import ConfigError, missing_dependency
 
 log = logging.getLogger(__name__)
@@ -98,8 +99,9 @@ def _convert(source: Path, out: Path) -> None:
 
     folder, name = str(source.parent), source.name
     try:
-        tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
-        model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
+        with quiet_loading():
+            tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+            model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
     except (OSError, ValueError, KeyError, NotImplementedError) as exc:
         raise ConfigError(f"transformers cannot load '{source}' from GGUF: {exc}") from None
     # The tensors are de-quantised to float32 on load; what remains is the quantiser's marker,
@@ -108,8 +110,9 @@ def _convert(source: Path, out: Path) -> None:
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     try:
-        model.save_pretrained(str(out))
-        tokenizer.save_pretrained(str(out))
+        with quiet_loading():
+            model.save_pretrained(str(out))
+            tokenizer.save_pretrained(str(out))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot write the converted model of '{source}' to {out.parent}: "
                           f"{exc}; set $JUDGE_CACHE_DIR to a writable folder with ~4x the "

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from judge.distill.embedders import quiet_loading
+from judge.backends.shared.quiet import quiet_loading
 from judge.errors import ArtifactError, ConfigError
 
 FORMAT = "hf-seq-cls"
