@@ -110,7 +110,8 @@ def run_cmd(args: argparse.Namespace) -> int:
         args.backend_option = []
     spec = judge_spec(args)
     engine = build_engine(engine_opts, None, spec) if engine_opts.engine != "local" else None
-    judge = spec.build()
+    # with Ray the model loads in the workers only; the driver's judge carries its identity
+    judge = spec.build() if engine is None else spec.build_described(engine.describe())
     print(f"suite {suite.name}: {len(suite.items)} lists (version {suite.version}); "
           f"run directory {out}", file=sys.stderr)
     from judge.cli.progress import progress

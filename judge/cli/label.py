@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
     engine_opts = engine_options(args)
     spec = judge_spec(args)
     engine = build_engine(engine_opts, None, spec) if engine_opts.engine != "local" else None
-    judge = spec.build()
+    # with Ray the model loads in the workers only; the driver's judge carries its identity
+    judge = spec.build() if engine is None else spec.build_described(engine.describe())
     bar: Any = None
 
     def on_start(total: int, todo: int, reused: int) -> None:

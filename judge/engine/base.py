@@ -88,6 +88,11 @@ class Engine(ABC):
         batch's output to ``on_batch`` (in completion order, which may differ from input order
         with several workers). The local engine reads ``rows`` lazily, batch by batch."""
 
+    def describe(self) -> Any:
+        """What the resource the workers build says of itself (``spec.describe()``), without
+        building it here. Only an engine that builds resources remotely can answer."""
+        raise ConfigError(f"the {self.name} engine holds its resource itself; nothing to describe")
+
     def close(self) -> None:
         """Release what the engine holds (the local resource stays the caller's)."""
 

@@ -163,8 +163,30 @@ class RayEngine(Engine):
                     raise _rebuild(result)
                 on_batch(result)
 
+    def describe(self) -> Any:
+        """What the spec's resource says of itself (``spec.describe()``), computed by one Ray task
+        placed like a worker (same CPUs and GPUs), so the driver never loads the model."""
+        opts = self.options
+        remote: dict[str, Any] = {
+            "num_cpus": 1.0 if opts.num_cpus_per_worker is None else opts.num_cpus_per_worker,
+            "max_retries": 0}
+        if opts.num_gpus_per_worker:
+            remote["num_gpus"] = opts.num_gpus_per_worker
+        task = self.ray.remote(**remote)(_describe)
+        out = self.ray.get(task.remote(self.spec))
+        if isinstance(out, dict) and "error" in out and "message" in out:
+            raise _rebuild(out)
+        return out
+
     def close(self) -> None:
         """Leave the cluster joined (other runs in this process reuse it)."""
+
+
+def _describe(spec: Any) -> Any:
+    try:
+        return spec.describe()
+    except JudgeError as exc:   # keep the kind, as a batch does
+        return {"error": type(exc).__name__, "message": str(exc)}
 
 
 def _rebuild(failure: dict[str, Any]) -> JudgeError:

@@ -227,3 +227,28 @@ def test_an_error_in_a_worker_stops_the_run_as_the_same_error(cluster: Any) -> N
     with pytest.raises(BackendUnavailable, match="went away"):
         engine.map(_server_gone, ({"n": n} for n in range(6)), batch_size=2, on_batch=got.extend)
     assert all(r["n"] in (0, 10) for r in got)  # only the first batch can have finished
+
+
+def test_the_driver_judge_is_described_by_a_worker_not_loaded(cluster: Any,
+                                                              tiny_model_dir: Path) -> None:
+    from judge.engine.described import DescribedBackend, DescribedScorer
+    from judge.errors import CapabilityError, ConfigError
+
+    text_spec = JudgeSpec(f"transformers:{tiny_model_dir}", {
+        "principle": "correct-then-concise", "structured": True,
+        "sampling": Sampling(max_tokens=8)})
+    for spec, kind in ((HEAD, DescribedScorer), (text_spec, DescribedBackend)):
+        engine = make_engine(EngineOptions(engine="ray"), None, spec)
+        described = spec.build_described(engine.describe())
+        loaded = spec.build()
+        try:
+            assert type(described.backend) is kind
+            assert described.fingerprint() == loaded.fingerprint()    # the same resume keys
+            assert described.config() == loaded.config()
+        finally:
+            loaded.close()
+    with pytest.raises(CapabilityError, match="loaded in the Ray workers only"):
+        described.rank([{"prompt": "q", "responses": ["a", "b"]}])
+    missing = JudgeSpec("transformers:/no/such/model", {"principle": "correct-then-concise"})
+    with pytest.raises(ConfigError, match="does not exist"):   # the worker's error, same class
+        make_engine(EngineOptions(engine="ray"), None, missing).describe()
