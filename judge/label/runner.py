@@ -18,7 +18,10 @@ The run reads its input three times:
 Killing the process at any point and starting it again with the same arguments ends with the
 same output as an uninterrupted run. The journal is kept after success, so a re-run with an
 unchanged configuration (for instance to add ``--pairs`` or change ``--normalize``) judges
-nothing again; delete it to start from scratch.
+nothing again; delete it to start from scratch. With ``--engine ray`` the store is a shard folder
+(``OUTPUT.shards``) instead of the journal file; a run begun on one engine and resumed on the
+other first copies the other store's finished records (default locations only), so nothing is
+judged twice.
 """
 
 from __future__ import annotations
@@ -201,6 +204,9 @@ def label_dataset(judge: Judge, source: str | RowSource, output: str | Path,
         summary.total = len(plans)
         reusable = USABLE_STATUSES if opts.retry_failed else USABLE_STATUSES | REPEATABLE
         finished = journal.scan()
+        if opts.journal is None and _adopt_other_engine(journal, output, config, reusable,
+                                                        finished):
+            finished = journal.scan()
         summary.stale = sum(1 for cfg, _ in finished.values() if cfg != config)
         done = {k for k, (cfg, status) in finished.items()
                 if cfg == config and status in reusable}
@@ -231,6 +237,34 @@ def _item(row: dict[str, Any], opts: LabelOptions) -> Item:
                     responses_column=opts.responses_column,
                     response_column=opts.response_column,
                     principle_column=opts.principle_column, id_column=opts.id_column)
+
+
+def _adopt_other_engine(store: Journal | ShardStore, output: str | Path, config: str,
+                        reusable: set[str] | frozenset[str],
+                        finished: dict[str, tuple[str, str]]) -> int:
+    """Copy the finished records that the *other* engine's default store holds (a run begun
+    with ``--engine local`` and resumed with ``--engine ray``, or the reverse) into ``store``,
+    so they are reused rather than judged again. Returns how many were copied."""
+    other: Journal | ShardStore
+    if isinstance(store, ShardStore):
+        path = default_journal_path(output)
+        if not path.is_file():
+            return 0
+        other = Journal(path, required=JOURNAL_FIELDS, check=check_journal_record)
+    else:
+        path = default_shards_path(output)
+        if not path.is_dir():
+            return 0
+        other = ShardStore(path, required=JOURNAL_FIELDS, check=check_journal_record)
+    try:
+        wanted = [k for k, (cfg, status) in other.scan().items()
+                  if cfg == config and status in reusable and k not in finished]
+        records = [r for r in (other.read(k) for k in wanted) if r is not None]
+    finally:
+        other.close()
+    if records:
+        store.append(records)
+    return len(records)
 
 
 def _plan(judge: Judge, src: RowSource, opts: LabelOptions, config: str) -> list[_Plan]:

@@ -252,3 +252,14 @@ def test_the_driver_judge_is_described_by_a_worker_not_loaded(cluster: Any,
     missing = JudgeSpec("transformers:/no/such/model", {"principle": "correct-then-concise"})
     with pytest.raises(ConfigError, match="does not exist"):   # the worker's error, same class
         make_engine(EngineOptions(engine="ray"), None, missing).describe()
+
+
+def test_a_run_resumes_across_engines(cluster: Any, tmp_path: Path) -> None:
+    source = _rows(tmp_path / "rows.jsonl")
+    first = _label(HEAD, source, tmp_path / "a.jsonl", "local")
+    again = _label(HEAD, source, tmp_path / "a.jsonl", "ray")        # the journal's rows reused
+    assert first.labeled == 18 and (again.labeled, again.reused) == (0, 18)
+    b_first = _label(HEAD, source, tmp_path / "b.jsonl", "ray")
+    b_again = _label(HEAD, source, tmp_path / "b.jsonl", "local")    # the shards' rows reused
+    assert b_first.labeled == 18 and (b_again.labeled, b_again.reused) == (0, 18)
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
