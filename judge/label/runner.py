@@ -52,6 +52,7 @@ from judge.label.record import (
     row_item,
     verdict_fields,
 )
+from judge.label.stores import adopt_other_engine
 from judge.record import (
     RECORD_FIELDS,
     invalid_record,
@@ -204,8 +205,8 @@ def label_dataset(judge: Judge, source: str | RowSource, output: str | Path,
         summary.total = len(plans)
         reusable = USABLE_STATUSES if opts.retry_failed else USABLE_STATUSES | REPEATABLE
         finished = journal.scan()
-        if opts.journal is None and _adopt_other_engine(journal, output, config, reusable,
-                                                        finished):
+        if opts.journal is None and adopt_other_engine(journal, output, config, reusable,
+                                                       finished):
             finished = journal.scan()
         summary.stale = sum(1 for cfg, _ in finished.values() if cfg != config)
         done = {k for k, (cfg, status) in finished.items()
@@ -237,34 +238,6 @@ def _item(row: dict[str, Any], opts: LabelOptions) -> Item:
                     responses_column=opts.responses_column,
                     response_column=opts.response_column,
                     principle_column=opts.principle_column, id_column=opts.id_column)
-
-
-def _adopt_other_engine(store: Journal | ShardStore, output: str | Path, config: str,
-                        reusable: set[str] | frozenset[str],
-                        finished: dict[str, tuple[str, str]]) -> int:
-    """Copy the finished records that the *other* engine's default store holds (a run begun
-    with ``--engine local`` and resumed with ``--engine ray``, or the reverse) into ``store``,
-    so they are reused rather than judged again. Returns how many were copied."""
-    other: Journal | ShardStore
-    if isinstance(store, ShardStore):
-        path = default_journal_path(output)
-        if not path.is_file():
-            return 0
-        other = Journal(path, required=JOURNAL_FIELDS, check=check_journal_record)
-    else:
-        path = default_shards_path(output)
-        if not path.is_dir():
-            return 0
-        other = ShardStore(path, required=JOURNAL_FIELDS, check=check_journal_record)
-    try:
-        wanted = [k for k, (cfg, status) in other.scan().items()
-                  if cfg == config and status in reusable and k not in finished]
-        records = [r for r in (other.read(k) for k in wanted) if r is not None]
-    finally:
-        other.close()
-    if records:
-        store.append(records)
-    return len(records)
 
 
 def _plan(judge: Judge, src: RowSource, opts: LabelOptions, config: str) -> list[_Plan]:
