@@ -6,8 +6,8 @@ transformers judge backend and the last-token embedder therefore read GGUF model
 :func:`converted_folder`: the first call converts the file and writes an ordinary model folder
 under the cache; later calls (and later runs) load that folder directly.
 
-The cache entry is named by the file's SHA-256 and the converter, transformers and gguf
-versions, so a changed file or an upgrade converts again; it is written to a temporary folder and renamed into
+The cache entry is named by a hash of the file's path, size and modification time and of the
+converter, transformers and gguf versions, so a changed file or an upgrade converts again; it is written to a temporary folder and renamed into
 place, so an interrupted conversion leaves nothing half-written behind.
 """
 
@@ -42,13 +42,11 @@ def cache_root() -> Path:
     return Path(os.environ.get("JUDGE_CACHE_DIR") or ".judge-cache") / CACHE_SUBDIR
 
 
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def file_key(path: Path) -> str:
+    """A cheap identity of a file: its resolved path, size and modification time (no read:
+    hashing a multi-GB model on every load would cost seconds of start-up)."""
+    stat = path.stat()
+    return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
 def converted_folder(path: str | Path, *, cache_dir: Path | None = None) -> Path:
@@ -75,7 +73,7 @@ def converted_folder(path: str | Path, *, cache_dir: Path | None = None) -> Path
         raise missing_dependency("loading a GGUF model with transformers", "gguf", "hf") from None
     root = cache_dir or cache_root()
     versions = f"{CONVERTER}|{transformers.__version__}|{getattr(gguf, '__version__', '?')}"
-    key = f"{file_digest(source)[:16]}-{hashlib.sha256(versions.encode()).hexdigest()[:8]}"
+    key = hashlib.sha256(f"{file_key(source)}|{versions}".encode()).hexdigest()[:16]
     target = root / f"{source.stem}-{key}"
     if (target / "config.json").is_file():
         return target
