@@ -144,10 +144,7 @@ class RayEngine(Engine):
             return
         ray = self.ray
         opts = self.options
-        remote: dict[str, Any] = {
-            "num_cpus": 1.0 if opts.num_cpus_per_worker is None else opts.num_cpus_per_worker}
-        if opts.num_gpus_per_worker:
-            remote["num_gpus"] = opts.num_gpus_per_worker
+        remote = self._resources()
         data = ray.data.from_items(packed, override_num_blocks=len(packed))
         # Ray Data gives pool actors max_restarts=-1 and max_task_retries=-1: a dead actor is
         # restarted (rebuilding its resource) and its unfinished batch runs again.
@@ -163,16 +160,19 @@ class RayEngine(Engine):
                     raise _rebuild(result)
                 on_batch(result)
 
+    def _resources(self) -> dict[str, Any]:
+        """What each worker reserves: CPUs (1 by default) and, when asked, GPUs."""
+        opts = self.options
+        out: dict[str, Any] = {
+            "num_cpus": 1.0 if opts.num_cpus_per_worker is None else opts.num_cpus_per_worker}
+        if opts.num_gpus_per_worker:
+            out["num_gpus"] = opts.num_gpus_per_worker
+        return out
+
     def describe(self) -> Any:
         """What the spec's resource says of itself (``spec.describe()``), computed by one Ray task
         placed like a worker (same CPUs and GPUs), so the driver never loads the model."""
-        opts = self.options
-        remote: dict[str, Any] = {
-            "num_cpus": 1.0 if opts.num_cpus_per_worker is None else opts.num_cpus_per_worker,
-            "max_retries": 0}
-        if opts.num_gpus_per_worker:
-            remote["num_gpus"] = opts.num_gpus_per_worker
-        task = self.ray.remote(**remote)(_describe)
+        task = self.ray.remote(**self._resources(), max_retries=0)(_describe)
         out = self.ray.get(task.remote(self.spec))
         if isinstance(out, dict) and "error" in out and "message" in out:
             raise _rebuild(out)
